@@ -1,0 +1,11 @@
+//! privgraph: an embedded authorization engine with Onezone's membership and privilege
+//! semantics.
+//!
+//! Layers point one way: [`privileges`] (the eight vocabularies and their algebra) ←
+//! `graph` ← `logic` ← `rest` ←
+//! the `privgraph` CLI. Each module's documentation starts with what it is for, an
+//! example and its costs.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod privileges;
