@@ -2,10 +2,16 @@
 //! semantics.
 //!
 //! Layers point one way: [`privileges`] (the eight vocabularies and their algebra) ←
-//! `graph` ← `logic` ← `rest` ←
-//! the `privgraph` CLI. Each module's documentation starts with what it is for, an
+//! [`graph`] (memberships with materialized effective privileges) ← `logic` ← `rest` ← the
+//! `privgraph` CLI. Each module's documentation starts with what it is for, an
 //! example and its costs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod graph;
 pub mod privileges;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

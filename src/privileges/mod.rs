@@ -190,6 +190,16 @@ pub trait Privileges:
         Self::all()
     }
 
+    /// The set as a JSON array of its names in name order, as Onezone answers it.
+    ///
+    /// ```
+    /// use privgraph::privileges::{HandlePrivileges as H, Privileges};
+    /// assert_eq!((H::HANDLE_VIEW | H::HANDLE_DELETE).to_json(), serde_json::json!(["handle_delete", "handle_view"]));
+    /// ```
+    fn to_json(self) -> serde_json::Value {
+        serde_json::Value::Array(self.names().map(serde_json::Value::from).collect())
+    }
+
     /// Parses one current name; a legacy v3 name is refused with its own error.
     fn parse_name(name: &str) -> Result<Self, PrivilegeNameError> {
         parse::parse_name::<Self>(name, false)

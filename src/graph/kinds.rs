@@ -1,0 +1,378 @@
+//! Entity kinds as types, and the keys that name entities inside a [`Graph`].
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use crate::privileges::{
+    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
+    HandleServicePrivileges, HarvesterPrivileges, Privileges, SpacePrivileges,
+};
+
+use super::Graph;
+use super::members::Members;
+use super::slab::Slab;
+
+/// The nine kinds of entity a [`Graph`] holds.
+///
+/// ```
+/// use privgraph::graph::EntityKind;
+/// assert_eq!(EntityKind::HandleService.as_str(), "handle_service");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntityKind {
+    /// A user.
+    User,
+    /// A group (groups nest: a group is a member of its parent groups).
+    Group,
+    /// A space.
+    Space,
+    /// A share; it belongs to exactly one space and has no members.
+    Share,
+    /// A handle service.
+    HandleService,
+    /// A handle; it belongs to one handle service and refers to one share.
+    Handle,
+    /// A harvester (also linked to spaces, without privileges).
+    Harvester,
+    /// A cluster.
+    Cluster,
+    /// An automation inventory.
+    AtmInventory,
+}
+
+impl EntityKind {
+    /// Snake-case name, as in Onezone's `od_*` record names without the prefix.
+    ///
+    /// ```
+    /// use privgraph::graph::EntityKind;
+    /// assert_eq!(EntityKind::AtmInventory.as_str(), "atm_inventory");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Space => "space",
+            EntityKind::Share => "share",
+            EntityKind::HandleService => "handle_service",
+            EntityKind::Handle => "handle",
+            EntityKind::Harvester => "harvester",
+            EntityKind::Cluster => "cluster",
+            EntityKind::AtmInventory => "atm_inventory",
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The seven kinds that have members holding privileges (every kind but users and
+/// shares).
+///
+/// ```
+/// use privgraph::graph::{EntityKind, TargetKind};
+/// assert_eq!(TargetKind::ALL.len(), 7);
+/// assert_eq!(EntityKind::from(TargetKind::Space), EntityKind::Space);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// Groups (members: users and child groups).
+    Group,
+    /// Spaces.
+    Space,
+    /// Handle services.
+    HandleService,
+    /// Handles.
+    Handle,
+    /// Harvesters.
+    Harvester,
+    /// Clusters.
+    Cluster,
+    /// Automation inventories.
+    AtmInventory,
+}
+
+impl TargetKind {
+    /// Every target kind.
+    pub const ALL: [TargetKind; 7] = [
+        TargetKind::Group,
+        TargetKind::Space,
+        TargetKind::HandleService,
+        TargetKind::Handle,
+        TargetKind::Harvester,
+        TargetKind::Cluster,
+        TargetKind::AtmInventory,
+    ];
+}
+
+impl From<TargetKind> for EntityKind {
+    fn from(kind: TargetKind) -> EntityKind {
+        match kind {
+            TargetKind::Group => EntityKind::Group,
+            TargetKind::Space => EntityKind::Space,
+            TargetKind::HandleService => EntityKind::HandleService,
+            TargetKind::Handle => EntityKind::Handle,
+            TargetKind::Harvester => EntityKind::Harvester,
+            TargetKind::Cluster => EntityKind::Cluster,
+            TargetKind::AtmInventory => EntityKind::AtmInventory,
+        }
+    }
+}
+
+/// A kind of entity, as a type: `Key<User>` cannot be passed where a `Key<Group>` is
+/// expected. Implemented by the nine marker types of this module.
+pub trait Kind: sealed::Sealed + Sized + 'static {
+    /// The kind as a value.
+    const KIND: EntityKind;
+    #[doc(hidden)]
+    type Node;
+    #[doc(hidden)]
+    fn slab(graph: &Graph) -> &Slab<Self::Node>;
+    #[doc(hidden)]
+    fn slab_mut(graph: &mut Graph) -> &mut Slab<Self::Node>;
+    #[doc(hidden)]
+    fn node_id(node: &Self::Node) -> &str;
+}
+
+/// A kind whose entities have direct and effective members (users and groups) holding
+/// privileges of one vocabulary.
+pub trait Target: Kind {
+    /// The vocabulary members hold in entities of this kind.
+    type Privileges: Privileges;
+    /// The kind as a value.
+    const TARGET: TargetKind;
+    #[doc(hidden)]
+    fn members(node: &Self::Node) -> &Members<Self::Privileges>;
+    #[doc(hidden)]
+    fn members_mut(node: &mut Self::Node) -> &mut Members<Self::Privileges>;
+    #[doc(hidden)]
+    fn is_owner(node: &Self::Node, user: u32) -> bool;
+    #[doc(hidden)]
+    fn drop_owner(node: &mut Self::Node, user: u32);
+}
+
+/// A kind whose entities are created from an id alone (every kind but shares and
+/// handles, which belong to other entities).
+pub trait Independent: Kind {
+    #[doc(hidden)]
+    fn new_node(id: &str) -> Self::Node;
+}
+
+/// A kind that can be a member of targets: users and groups.
+pub trait MemberKind: Kind {
+    /// The member kind as a value.
+    const MEMBER: MemberType;
+    #[doc(hidden)]
+    fn member_side(node: &Self::Node) -> &super::members::MemberSide;
+    #[doc(hidden)]
+    fn member_side_mut(node: &mut Self::Node) -> &mut super::members::MemberSide;
+}
+
+/// Whether a member is a user or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemberType {
+    /// A user.
+    User,
+    /// A group.
+    Group,
+}
+
+/// The vocabulary of a target kind, mapped back to the kind, so that a check by string
+/// ids can infer the kind from the privilege it asks about.
+pub trait TargetVocabulary: Privileges {
+    /// The kind whose members hold this vocabulary.
+    type Target: Target<Privileges = Self>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The key of one entity of kind `K` in a [`Graph`]: a dense index plus a generation, so
+/// a key kept after its entity was deleted never names another entity.
+///
+/// Keys are `Copy`, 8 bytes, and valid only for the graph that issued them.
+///
+/// ```
+/// use privgraph::graph::{Graph, User};
+/// let mut graph = Graph::new();
+/// let alice = graph.create::<User>("alice")?;
+/// assert_eq!(graph.key::<User>("alice"), Some(alice));
+/// assert_eq!(graph.id(alice), Some("alice"));
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+pub struct Key<K> {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Key<K> {
+    pub(crate) const fn new(index: u32, generation: u32) -> Self {
+        Key {
+            index,
+            generation,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The dense index (stable while the entity lives; reused after deletion with a new
+    /// generation).
+    pub const fn index(self) -> u32 {
+        self.index
+    }
+}
+
+impl<K> Clone for Key<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for Key<K> {}
+impl<K> PartialEq for Key<K> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.index, self.generation) == (other.index, other.generation)
+    }
+}
+impl<K> Eq for Key<K> {}
+impl<K> Hash for Key<K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.index, self.generation).hash(state);
+    }
+}
+impl<K> PartialOrd for Key<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K> Ord for Key<K> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.index, self.generation).cmp(&(other.index, other.generation))
+    }
+}
+impl<K: Kind> fmt::Debug for Key<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}.{}", K::KIND, self.index, self.generation)
+    }
+}
+
+macro_rules! kinds {
+    ($(
+        $(#[$doc:meta])*
+        $Kind:ident => $field:ident: $Node:ty, $entity:ident $(, new $new:expr)?
+        $(, target $target:ident: $P:ty)?
+        $(, member $member:ident)?;
+    )+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $Kind {}
+        impl sealed::Sealed for $Kind {}
+        impl Kind for $Kind {
+            const KIND: EntityKind = EntityKind::$entity;
+            type Node = $Node;
+            fn slab(graph: &Graph) -> &Slab<$Node> {
+                &graph.$field
+            }
+            fn slab_mut(graph: &mut Graph) -> &mut Slab<$Node> {
+                &mut graph.$field
+            }
+            fn node_id(node: &$Node) -> &str {
+                &node.id
+            }
+        }
+        $(
+            impl Target for $Kind {
+                type Privileges = $P;
+                const TARGET: TargetKind = TargetKind::$target;
+                fn members(node: &$Node) -> &Members<$P> {
+                    &node.members
+                }
+                fn members_mut(node: &mut $Node) -> &mut Members<$P> {
+                    &mut node.members
+                }
+                #[inline]
+                fn is_owner(node: &$Node, user: u32) -> bool {
+                    super::nodes::Ownership::is_owner(node, user)
+                }
+                fn drop_owner(node: &mut $Node, user: u32) {
+                    super::nodes::Ownership::drop_owner(node, user)
+                }
+            }
+            impl TargetVocabulary for $P {
+                type Target = $Kind;
+            }
+        )?
+        $(
+            impl Independent for $Kind {
+                fn new_node(id: &str) -> $Node {
+                    ($new)(id)
+                }
+            }
+        )?
+        $(
+            impl MemberKind for $Kind {
+                const MEMBER: MemberType = MemberType::$member;
+                fn member_side(node: &$Node) -> &super::members::MemberSide {
+                    &node.side
+                }
+                fn member_side_mut(node: &mut $Node) -> &mut super::members::MemberSide {
+                    &mut node.side
+                }
+            }
+        )?
+    )+};
+}
+
+use super::nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
+
+fn user_node(id: &str) -> UserNode {
+    UserNode {
+        id: id.into(),
+        side: Default::default(),
+        eff_groups: Default::default(),
+        eff_oz: Default::default(),
+    }
+}
+fn group_node(id: &str) -> GroupNode {
+    GroupNode {
+        id: id.into(),
+        side: Default::default(),
+        members: Members::default(),
+        eff_resources: Default::default(),
+    }
+}
+pub(crate) fn resource_node<P>(id: &str) -> ResourceNode<P> {
+    ResourceNode {
+        id: id.into(),
+        members: Members::default(),
+        links: Default::default(),
+    }
+}
+
+kinds! {
+    /// Marker for users.
+    User => users: UserNode, User, new user_node, member User;
+    /// Marker for groups: targets (of users and child groups) and members (of parents
+    /// and resources) at once.
+    Group => groups: GroupNode, Group, new group_node, target Group: GroupPrivileges, member Group;
+    /// Marker for spaces.
+    Space => spaces: ResourceNode<SpacePrivileges>, Space, new resource_node, target Space: SpacePrivileges;
+    /// Marker for shares.
+    Share => shares: ShareNode, Share;
+    /// Marker for handle services.
+    HandleService => handle_services: ResourceNode<HandleServicePrivileges>, HandleService, new resource_node,
+        target HandleService: HandleServicePrivileges;
+    /// Marker for handles.
+    Handle => handles: ResourceNode<HandlePrivileges>, Handle, target Handle: HandlePrivileges;
+    /// Marker for harvesters.
+    Harvester => harvesters: ResourceNode<HarvesterPrivileges>, Harvester, new resource_node,
+        target Harvester: HarvesterPrivileges;
+    /// Marker for clusters.
+    Cluster => clusters: ResourceNode<ClusterPrivileges>, Cluster, new resource_node, target Cluster: ClusterPrivileges;
+    /// Marker for automation inventories.
+    AtmInventory => atm_inventories: ResourceNode<AtmInventoryPrivileges>, AtmInventory, new resource_node,
+        target AtmInventory: AtmInventoryPrivileges;
+}

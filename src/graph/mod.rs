@@ -1,0 +1,1446 @@
+//! The membership graph, with effective relations kept current on every change.
+//!
+//! A [`Graph`] holds users, groups, spaces, shares, handle services, handles,
+//! harvesters, clusters and automation inventories. Users and groups are *members* of
+//! *targets* (groups and the six resource kinds), each direct membership carrying a set
+//! of the target's privileges; groups nest (child → parent) and stay acyclic.
+//!
+//! Effective relations follow Onezone's rule (design §2, reference §5): a member's
+//! effective privileges in a target are its direct ones there ∪ the direct privileges
+//! there of every direct member group of the target that it belongs to effectively.
+//! They are *materialized*: every target keeps a map from effective member to its
+//! effective privileges, updated by each mutation, so a check is one hash-map probe and
+//! allocates nothing.
+//!
+//! ```
+//! use privgraph::graph::{Graph, Group, HandleService, User};
+//! use privgraph::privileges::{GroupPrivileges, HandleServicePrivileges as HS};
+//!
+//! let mut graph = Graph::new();
+//! let alice = graph.create::<User>("alice")?;
+//! let team = graph.create::<Group>("team")?;
+//! let hs = graph.create::<HandleService>("hs")?;
+//! graph.add_member(team, alice, GroupPrivileges::empty())?;
+//! graph.add_member(hs, team, HS::HANDLE_SERVICE_VIEW | HS::HANDLE_SERVICE_UPDATE)?;
+//!
+//! assert!(graph.has_privilege(alice, hs, HS::HANDLE_SERVICE_UPDATE));
+//! assert!(graph.has_privilege_by_id::<User, _>("alice", "hs", HS::HANDLE_SERVICE_VIEW));
+//! assert_eq!(graph.effective_privileges(alice, hs), Some(HS::HANDLE_SERVICE_VIEW | HS::HANDLE_SERVICE_UPDATE));
+//! assert_eq!(graph.direct_privileges(alice, hs), None);
+//! # Ok::<(), privgraph::graph::GraphError>(())
+//! ```
+//!
+//! # Costs
+//!
+//! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): two
+//! generation checks and one probe; by string ids, two more probes. A mutation's work is
+//! proportional to the effective relations it changes: adding or removing a direct
+//! relation of member `m` in target `t` visits `m` and, for a group, its effective
+//! members, in `t` and in each ancestor group of `t` they enter or leave; a privilege
+//! update visits the same members in `t` only. Where a relation loses a hop but stays,
+//! its privileges are recomputed in O(min(direct groups of the target, effective groups
+//! of the member))). Every algorithm on nesting uses an explicit worklist, so depth is
+//! bounded by memory, not by the stack.
+//!
+//! # Difference from Onezone
+//!
+//! Onezone accepts nesting cycles and then keeps stale effective relations inside them
+//! (reference §5.5). privgraph refuses a nesting that would close a cycle with
+//! [`GraphError::NestingCycle`], an error Onezone does not have.
+
+mod error;
+mod explain;
+mod kinds;
+mod members;
+mod nodes;
+mod propagate;
+mod search;
+mod slab;
+
+use crate::privileges::{
+    Applied, AtmInventoryPrivileges, ClusterPrivileges, HandlePrivileges, HandleServicePrivileges,
+    HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
+};
+use bitflags::Flags;
+
+pub use error::{EntityRef, GraphError, IdProblem};
+pub use explain::{Intermediary, Path};
+pub use kinds::{
+    AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent, Key,
+    Kind, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary, User,
+};
+
+use members::TargetRef;
+use nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
+use propagate::MemberRef;
+use slab::Slab;
+
+/// The longest external id accepted, in bytes.
+pub const MAX_ID_LEN: usize = 256;
+
+/// The membership graph. See the [module documentation](self).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Graph {
+    pub(crate) users: Slab<UserNode>,
+    pub(crate) groups: Slab<GroupNode>,
+    pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>>,
+    pub(crate) shares: Slab<ShareNode>,
+    pub(crate) handle_services: Slab<ResourceNode<HandleServicePrivileges>>,
+    pub(crate) handles: Slab<ResourceNode<HandlePrivileges>>,
+    pub(crate) harvesters: Slab<ResourceNode<HarvesterPrivileges>>,
+    pub(crate) clusters: Slab<ResourceNode<ClusterPrivileges>>,
+    pub(crate) atm_inventories: Slab<ResourceNode<AtmInventoryPrivileges>>,
+}
+
+fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
+    let problem = if id.is_empty() {
+        IdProblem::Empty
+    } else if id.len() > MAX_ID_LEN {
+        IdProblem::TooLong { len: id.len() }
+    } else {
+        return Ok(());
+    };
+    let mut cut = id.len().min(64);
+    while !id.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Err(GraphError::InvalidId {
+        kind,
+        id: id[..cut].to_owned(),
+        problem,
+    })
+}
+
+impl Graph {
+    /// An empty graph.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// assert_eq!(Graph::new().len::<User>(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // ----- ids and keys ---------------------------------------------------------------
+
+    /// The key of the entity of kind `K` called `id`. One string hash and probe.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s1")?;
+    /// assert_eq!(graph.key::<Space>("s1"), Some(s));
+    /// assert_eq!(graph.key::<Space>("s2"), None);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn key<K: Kind>(&self, id: &str) -> Option<Key<K>> {
+        let (index, generation) = K::slab(self).resolve(id)?;
+        Some(Key::new(index, generation))
+    }
+
+    /// The external id of a live entity.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// let u = graph.create::<User>("u1")?;
+    /// assert_eq!(graph.id(u), Some("u1"));
+    /// graph.delete(u)?;
+    /// assert_eq!(graph.id(u), None);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn id<K: Kind>(&self, key: Key<K>) -> Option<&str> {
+        K::slab(self)
+            .get(key.index, key.generation)
+            .map(|node| K::node_id(node))
+    }
+
+    /// Whether `key` names a live entity of this graph.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group};
+    /// let mut graph = Graph::new();
+    /// let g = graph.create::<Group>("g")?;
+    /// assert!(graph.contains(g));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn contains<K: Kind>(&self, key: Key<K>) -> bool {
+        K::slab(self).get(key.index, key.generation).is_some()
+    }
+
+    /// How many entities of kind `K` exist.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// graph.create::<User>("a")?;
+    /// assert_eq!(graph.len::<User>(), 1);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[allow(clippy::len_without_is_empty)] // per kind; a graph has no single length
+    pub fn len<K: Kind>(&self) -> usize {
+        K::slab(self).len()
+    }
+
+    /// Every live entity of kind `K`, in index order.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// let a = graph.create::<User>("a")?;
+    /// assert_eq!(graph.keys::<User>(), vec![a]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn keys<K: Kind>(&self) -> Vec<Key<K>> {
+        let slab = K::slab(self);
+        slab.indices()
+            .map(|i| Key::new(i, slab.generation(i)))
+            .collect()
+    }
+
+    fn live<K: Kind>(&self, key: Key<K>) -> Result<u32, GraphError> {
+        if K::slab(self).is_live(key.index, key.generation) {
+            Ok(key.index)
+        } else {
+            Err(GraphError::UnknownEntity { kind: K::KIND })
+        }
+    }
+
+    fn entity<K: Kind>(&self, index: u32) -> EntityRef {
+        EntityRef {
+            kind: K::KIND,
+            id: K::node_id(K::slab(self).node(index)).to_owned(),
+        }
+    }
+
+    fn member_entity(&self, member: MemberRef) -> EntityRef {
+        match member.kind {
+            MemberType::User => self.entity::<User>(member.index),
+            MemberType::Group => self.entity::<Group>(member.index),
+        }
+    }
+
+    pub(crate) fn side(&self, member: MemberRef) -> &members::MemberSide {
+        match member.kind {
+            MemberType::User => &self.users.node(member.index).side,
+            MemberType::Group => &self.groups.node(member.index).side,
+        }
+    }
+
+    pub(crate) fn side_mut(&mut self, member: MemberRef) -> &mut members::MemberSide {
+        match member.kind {
+            MemberType::User => &mut self.users.node_mut(member.index).side,
+            MemberType::Group => &mut self.groups.node_mut(member.index).side,
+        }
+    }
+
+    /// The effective privileges of live member `member` (of kind `M`) in live target
+    /// `target`: a probe for users and for groups in resources, a search over ancestors
+    /// for groups in groups.
+    #[inline]
+    fn effective_of<M: MemberKind, T: Target>(
+        &self,
+        member: u32,
+        target: u32,
+    ) -> Option<T::Privileges> {
+        let members = T::members(T::slab(self).node(target));
+        match M::MEMBER {
+            MemberType::User => members.eff_users.get(&member).map(|entry| entry.privileges),
+            MemberType::Group if T::TARGET == TargetKind::Group => {
+                self.group_effective::<T>(member, target)
+            }
+            MemberType::Group => members.eff_groups.get(&member).copied(),
+        }
+    }
+
+    fn key_of<K: Kind>(&self, index: u32) -> Key<K> {
+        Key::new(index, K::slab(self).generation(index))
+    }
+
+    // ----- entities -------------------------------------------------------------------
+
+    fn check_new<K: Kind>(&self, id: &str) -> Result<(), GraphError> {
+        check_id(K::KIND, id)?;
+        if K::slab(self).contains_id(id) {
+            return Err(GraphError::EntityExists {
+                entity: EntityRef {
+                    kind: K::KIND,
+                    id: id.to_owned(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Creates a user, group, space, handle service, harvester, cluster or automation
+    /// inventory with no relations. O(1) amortized.
+    ///
+    /// Errors: [`GraphError::InvalidId`] (empty, or over 256 bytes),
+    /// [`GraphError::EntityExists`].
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, GraphError, Cluster};
+    /// let mut graph = Graph::new();
+    /// graph.create::<Cluster>("c1")?;
+    /// assert!(matches!(graph.create::<Cluster>("c1"), Err(GraphError::EntityExists { .. })));
+    /// assert!(matches!(graph.create::<Cluster>(""), Err(GraphError::InvalidId { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>, GraphError> {
+        self.check_new::<K>(id)?;
+        let (index, generation) = K::slab_mut(self).insert(id, K::new_node(id));
+        Ok(Key::new(index, generation))
+    }
+
+    /// Creates a share of `space`. O(1) amortized.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// assert_eq!(graph.share_space(sh), Some(s));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn create_share(&mut self, id: &str, space: Key<Space>) -> Result<Key<Share>, GraphError> {
+        let s = self.live(space)?;
+        self.check_new::<Share>(id)?;
+        let node = ShareNode {
+            id: id.into(),
+            space: s,
+            handle: None,
+        };
+        let (index, generation) = self.shares.insert(id, node);
+        self.spaces.node_mut(s).links.children.push(index);
+        Ok(Key::new(index, generation))
+    }
+
+    /// Creates a handle registered in `handle_service` for `share`. O(1) amortized.
+    ///
+    /// Errors: unknown entities, [`GraphError::ShareHasHandle`] when the share already
+    /// has one, and the id errors of [`Graph::create`].
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, GraphError, HandleService, Space};
+    /// let mut graph = Graph::new();
+    /// let hs = graph.create::<HandleService>("hs")?;
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// let h = graph.create_handle("h", hs, sh)?;
+    /// assert_eq!(graph.handle_service_of(h), Some(hs));
+    /// assert!(matches!(graph.create_handle("h2", hs, sh), Err(GraphError::ShareHasHandle { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn create_handle(
+        &mut self,
+        id: &str,
+        handle_service: Key<HandleService>,
+        share: Key<Share>,
+    ) -> Result<Key<Handle>, GraphError> {
+        let hs = self.live(handle_service)?;
+        let sh = self.live(share)?;
+        self.check_new::<Handle>(id)?;
+        if self.shares.node(sh).handle.is_some() {
+            return Err(GraphError::ShareHasHandle {
+                share: self.entity::<Share>(sh),
+            });
+        }
+        let mut node = kinds::resource_node::<HandlePrivileges>(id);
+        node.links.handle_of = Some((hs, sh));
+        let (index, generation) = self.handles.insert(id, node);
+        self.handle_services.node_mut(hs).links.children.push(index);
+        self.shares.node_mut(sh).handle = Some(index);
+        Ok(Key::new(index, generation))
+    }
+
+    /// Deletes an entity and every relation it has.
+    ///
+    /// Deleting a space deletes its shares and their handles; deleting a share deletes
+    /// its handle; a handle service with handles is refused
+    /// ([`GraphError::HandleServiceNotEmpty`]), as in Onezone. Cost: that of removing
+    /// each of its direct relations (see [`Graph::remove_member`]).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges;
+    /// let mut graph = Graph::new();
+    /// let (u, g) = (graph.create::<User>("u")?, graph.create::<Group>("g")?);
+    /// graph.add_member(g, u, GroupPrivileges::GROUP_VIEW)?;
+    /// graph.delete(g)?;
+    /// assert!(graph.effective_memberships::<User, Group>(u).is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn delete<K: Kind>(&mut self, key: Key<K>) -> Result<(), GraphError> {
+        let index = self.live(key)?;
+        match K::KIND {
+            EntityKind::User => {
+                self.delete_member(MemberRef::user(index));
+                self.free::<User>(index);
+            }
+            EntityKind::Group => {
+                self.clear_target::<Group>(index);
+                self.delete_member(MemberRef::group(index));
+                self.free::<Group>(index);
+            }
+            EntityKind::Space => self.delete_space(index),
+            EntityKind::Share => self.delete_share(index),
+            EntityKind::HandleService => {
+                let handles = self.handle_services.node(index).links.children.len();
+                if handles > 0 {
+                    return Err(GraphError::HandleServiceNotEmpty {
+                        handle_service: self.entity::<HandleService>(index),
+                        handles,
+                    });
+                }
+                self.clear_target::<HandleService>(index);
+                self.free::<HandleService>(index);
+            }
+            EntityKind::Handle => self.delete_handle(index),
+            EntityKind::Harvester => {
+                self.clear_target::<Harvester>(index);
+                for s in std::mem::take(&mut self.harvesters.node_mut(index).links.linked) {
+                    self.spaces.node_mut(s).links.linked.retain(|h| *h != index);
+                }
+                self.free::<Harvester>(index);
+            }
+            EntityKind::Cluster => {
+                self.clear_target::<Cluster>(index);
+                self.free::<Cluster>(index);
+            }
+            EntityKind::AtmInventory => {
+                self.clear_target::<AtmInventory>(index);
+                self.free::<AtmInventory>(index);
+            }
+        }
+        Ok(())
+    }
+
+    fn free<K: Kind>(&mut self, index: u32) {
+        let id: Box<str> = K::node_id(K::slab(self).node(index)).into();
+        K::slab_mut(self).remove(index, &id);
+    }
+
+    fn delete_space(&mut self, index: u32) {
+        for share in self.spaces.node(index).links.children.clone() {
+            self.delete_share(share);
+        }
+        for h in std::mem::take(&mut self.spaces.node_mut(index).links.linked) {
+            self.harvesters
+                .node_mut(h)
+                .links
+                .linked
+                .retain(|s| *s != index);
+        }
+        self.spaces.node_mut(index).links.owners.clear();
+        self.clear_target::<Space>(index);
+        self.free::<Space>(index);
+    }
+
+    fn delete_share(&mut self, index: u32) {
+        if let Some(handle) = self.shares.node(index).handle {
+            self.delete_handle(handle);
+        }
+        let space = self.shares.node(index).space;
+        self.spaces
+            .node_mut(space)
+            .links
+            .children
+            .retain(|s| *s != index);
+        self.free::<Share>(index);
+    }
+
+    fn delete_handle(&mut self, index: u32) {
+        self.clear_target::<Handle>(index);
+        if let Some((hs, share)) = self.handles.node(index).links.handle_of {
+            self.handle_services
+                .node_mut(hs)
+                .links
+                .children
+                .retain(|h| *h != index);
+            self.shares.node_mut(share).handle = None;
+        }
+        self.free::<Handle>(index);
+    }
+
+    /// Removes every direct member of target `t`.
+    fn clear_target<T: Target>(&mut self, t: u32) {
+        let members = T::members(T::slab(self).node(t));
+        let users: Vec<u32> = members.users.keys().copied().collect();
+        let groups: Vec<u32> = members.groups.keys().copied().collect();
+        for u in users {
+            self.unlink::<T>(t, MemberRef::user(u));
+        }
+        for g in groups {
+            self.unlink::<T>(t, MemberRef::group(g));
+        }
+    }
+
+    /// Removes every direct membership of `member`.
+    fn delete_member(&mut self, member: MemberRef) {
+        let side = self.side(member);
+        let groups: Vec<u32> = side.groups.iter().copied().collect();
+        let resources: Vec<TargetRef> = side.resources.iter().copied().collect();
+        for g in groups {
+            self.unlink::<Group>(g, member);
+        }
+        for r in resources {
+            self.unlink_dyn(r, member);
+        }
+    }
+
+    /// Runtime dispatch to the generic [`Graph::unlink`]: the one table of target kinds.
+    fn unlink_dyn(&mut self, target: TargetRef, member: MemberRef) {
+        match target.kind {
+            TargetKind::Group => self.unlink::<Group>(target.index, member),
+            TargetKind::Space => self.unlink::<Space>(target.index, member),
+            TargetKind::HandleService => self.unlink::<HandleService>(target.index, member),
+            TargetKind::Handle => self.unlink::<Handle>(target.index, member),
+            TargetKind::Harvester => self.unlink::<Harvester>(target.index, member),
+            TargetKind::Cluster => self.unlink::<Cluster>(target.index, member),
+            TargetKind::AtmInventory => self.unlink::<AtmInventory>(target.index, member),
+        };
+    }
+
+    // ----- relations --------------------------------------------------------------------
+
+    /// Makes `member` (a user or group) a direct member of `target` with `privileges`.
+    /// With a group target and a group member this nests `member` in `target`.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`] (a direct
+    /// relation exists; an effective-only one is fine), [`GraphError::RelationToSelf`],
+    /// [`GraphError::NestingCycle`].
+    ///
+    /// Cost: O(e · a), where e is 1 plus, for a group member, its effective members, and
+    /// a is 1 plus the ancestor groups of `target` that they newly enter.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, GraphError, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(child, u, G::empty())?;
+    /// graph.add_member(parent, child, G::GROUP_VIEW)?;
+    /// assert_eq!(graph.effective_privileges(u, parent), Some(G::GROUP_VIEW));
+    /// assert!(matches!(graph.add_member(child, parent, G::empty()), Err(GraphError::NestingCycle { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn add_member<M: MemberKind, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        privileges: T::Privileges,
+    ) -> Result<(), GraphError> {
+        let t = self.live(target)?;
+        let m = MemberRef {
+            kind: M::MEMBER,
+            index: self.live(member)?,
+        };
+        let nesting = T::TARGET == TargetKind::Group && m.kind == MemberType::Group;
+        if nesting {
+            if t == m.index {
+                return Err(GraphError::RelationToSelf {
+                    group: self.entity::<Group>(t),
+                });
+            }
+            if self.would_close_cycle(m.index, t) {
+                return Err(GraphError::NestingCycle {
+                    child: self.entity::<Group>(m.index),
+                    parent: self.entity::<Group>(t),
+                });
+            }
+        }
+        let direct = T::members_mut(T::slab_mut(self).node_mut(t)).direct_mut(m.kind);
+        if direct.contains_key(&m.index) {
+            return Err(GraphError::RelationExists {
+                child: self.member_entity(m),
+                parent: self.entity::<T>(t),
+            });
+        }
+        direct.insert(m.index, privileges);
+        let side = self.side_mut(m);
+        if T::TARGET == TargetKind::Group {
+            side.groups.insert(t);
+        } else {
+            side.resources.insert(TargetRef {
+                kind: T::TARGET,
+                index: t,
+            });
+        }
+        let users = self.users_reached(m);
+        self.users_gain::<T>(t, &users, privileges);
+        if m.kind == MemberType::Group {
+            self.refresh_group_below::<T>(t, m.index);
+        }
+        Ok(())
+    }
+
+    /// After a direct relation of group `g` in target `t` changed: re-evaluates `g`'s
+    /// effective resources (for a resource `t`, `t` itself; for a group `t`, every
+    /// resource `t` belongs to) and carries changes to `g`'s descendants.
+    fn refresh_group_below<T: Target>(&mut self, t: u32, g: u32) {
+        if T::TARGET == TargetKind::Group {
+            let resources: Vec<TargetRef> =
+                self.groups.node(t).eff_resources.iter().copied().collect();
+            for r in resources {
+                self.refresh_groups_dyn(r, g);
+            }
+        } else {
+            self.refresh_groups::<T>(t, g);
+        }
+    }
+
+    /// Ends the direct membership of `member` in `target`. It may stay an effective
+    /// member through groups. For a user in a space this also ends its ownership.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
+    ///
+    /// Cost: as [`Graph::add_member`], plus a recomputation of
+    /// O(min(direct groups of the target, effective groups of the member)) for each
+    /// relation that loses a hop but stays.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, G::GROUP_VIEW)?;
+    /// graph.remove_member(g, u)?;
+    /// assert!(!graph.is_effective_member(u, g));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn remove_member<M: MemberKind, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+    ) -> Result<(), GraphError> {
+        let t = self.live(target)?;
+        let m = MemberRef {
+            kind: M::MEMBER,
+            index: self.live(member)?,
+        };
+        if !T::members(T::slab(self).node(t))
+            .direct(m.kind)
+            .contains_key(&m.index)
+        {
+            return Err(GraphError::RelationMissing {
+                child: self.member_entity(m),
+                parent: self.entity::<T>(t),
+            });
+        }
+        self.unlink::<T>(t, m);
+        Ok(())
+    }
+
+    /// Removes an existing direct relation and updates everything it supported.
+    fn unlink<T: Target>(&mut self, t: u32, m: MemberRef) {
+        let node = T::slab_mut(self).node_mut(t);
+        let Some(privileges) = T::members_mut(node).direct_mut(m.kind).remove(&m.index) else {
+            return;
+        };
+        if m.kind == MemberType::User {
+            // An owner is always a direct member (reference: spaces §1.2).
+            T::drop_owner(node, m.index);
+        }
+        let side = self.side_mut(m);
+        if T::TARGET == TargetKind::Group {
+            side.groups.remove(&t);
+        } else {
+            side.resources.remove(&TargetRef {
+                kind: T::TARGET,
+                index: t,
+            });
+        }
+        let users = self.users_reached(m);
+        let mut oz_dirty = Vec::new();
+        self.users_lose::<T>(t, &users, privileges, &mut oz_dirty);
+        self.recompute_user_oz(oz_dirty);
+        if m.kind == MemberType::Group {
+            self.refresh_group_below::<T>(t, m.index);
+        }
+    }
+
+    /// Updates the direct privileges of `member` in `target` (set, or grant + revoke)
+    /// and returns the new set and whether it changed.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
+    ///
+    /// Cost: O(e) for granted bits, where e is 1 plus, for a group, its effective
+    /// members; revoked bits add a recomputation per such member (see
+    /// [`Graph::remove_member`]). No other target changes.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, HandleService, User};
+    /// use privgraph::privileges::{HandleServicePrivileges as HS, PrivilegeUpdate, GroupPrivileges};
+    /// let mut graph = Graph::new();
+    /// let (hs, g, u) = (graph.create::<HandleService>("hs")?, graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, GroupPrivileges::empty())?;
+    /// graph.add_member(hs, g, HS::HANDLE_SERVICE_VIEW)?;
+    /// let update = PrivilegeUpdate::GrantRevoke { grant: HS::HANDLE_SERVICE_UPDATE, revoke: HS::HANDLE_SERVICE_VIEW };
+    /// let applied = graph.update_member_privileges(hs, g, &update)?;
+    /// assert_eq!(applied.privileges, HS::HANDLE_SERVICE_UPDATE);
+    /// assert_eq!(graph.effective_privileges(u, hs), Some(HS::HANDLE_SERVICE_UPDATE));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn update_member_privileges<M: MemberKind, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        update: &PrivilegeUpdate<T::Privileges>,
+    ) -> Result<Applied<T::Privileges>, GraphError> {
+        let t = self.live(target)?;
+        let m = MemberRef {
+            kind: M::MEMBER,
+            index: self.live(member)?,
+        };
+        let direct = T::members_mut(T::slab_mut(self).node_mut(t)).direct_mut(m.kind);
+        let Some(current) = direct.get_mut(&m.index) else {
+            return Err(GraphError::RelationMissing {
+                child: self.member_entity(m),
+                parent: self.entity::<T>(t),
+            });
+        };
+        let old = *current;
+        let applied = update.apply(old);
+        if !applied.changed {
+            return Ok(applied);
+        }
+        let granted = applied.privileges.difference(old);
+        let revoked = old.difference(applied.privileges);
+        if m.kind == MemberType::Group && T::TARGET != TargetKind::Group {
+            // Two monotone phases for the groups below: first drop, then add.
+            *current = old.intersection(applied.privileges);
+            self.refresh_groups::<T>(t, m.index);
+        }
+        let direct = T::members_mut(T::slab_mut(self).node_mut(t)).direct_mut(m.kind);
+        if let Some(current) = direct.get_mut(&m.index) {
+            *current = applied.privileges;
+        }
+        if m.kind == MemberType::Group && T::TARGET != TargetKind::Group {
+            self.refresh_groups::<T>(t, m.index);
+        }
+        let users = self.users_reached(m);
+        let members = T::members_mut(T::slab_mut(self).node_mut(t));
+        for u in &users {
+            if let Some(entry) = members.eff_users.get_mut(u) {
+                entry.privileges.insert(granted);
+            }
+        }
+        if !revoked.is_empty() {
+            for &u in &users {
+                self.recompute_user::<T>(t, u);
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Updates the own oz privileges of a user or group; effective oz privileges of the
+    /// group's effective members follow.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`]. Cost: O(e) to grant, O(e · g) to revoke,
+    /// where e is 1 plus the group's effective members and g their effective groups.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::{OzPrivileges as Oz, GroupPrivileges, PrivilegeUpdate};
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("admins")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, GroupPrivileges::empty())?;
+    /// graph.update_oz_privileges(g, &PrivilegeUpdate::Set(Oz::OZ_USERS_LIST))?;
+    /// assert_eq!(graph.effective_oz_privileges(u), Some(Oz::OZ_USERS_LIST));
+    /// assert_eq!(graph.oz_privileges(u), Some(Oz::empty()));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn update_oz_privileges<M: MemberKind>(
+        &mut self,
+        member: Key<M>,
+        update: &PrivilegeUpdate<OzPrivileges>,
+    ) -> Result<Applied<OzPrivileges>, GraphError> {
+        let m = MemberRef {
+            kind: M::MEMBER,
+            index: self.live(member)?,
+        };
+        let old = self.side(m).oz;
+        let applied = update.apply(old);
+        if !applied.changed {
+            return Ok(applied);
+        }
+        self.side_mut(m).oz = applied.privileges;
+        let users = self.users_reached(m);
+        if old.difference(applied.privileges).is_empty() {
+            let granted = applied.privileges.difference(old);
+            for &u in &users {
+                self.users.node_mut(u).eff_oz.insert(granted);
+            }
+        } else {
+            self.recompute_user_oz(users);
+        }
+        Ok(applied)
+    }
+
+    /// Makes `user` an owner of `space`: it then holds every space privilege in checks,
+    /// whatever its stored privileges. The user must be an effective member; ownership
+    /// ends when its direct membership (or its effective membership) ends.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::NotEffectiveMember`],
+    /// [`GraphError::OwnerExists`]. O(owners).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space, User};
+    /// use privgraph::privileges::SpacePrivileges as S;
+    /// let mut graph = Graph::new();
+    /// let (s, u) = (graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// graph.add_member(s, u, S::empty())?;
+    /// graph.add_space_owner(s, u)?;
+    /// assert!(graph.has_privilege(u, s, S::SPACE_DELETE));
+    /// assert_eq!(graph.effective_privileges(u, s), Some(S::empty()));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn add_space_owner(
+        &mut self,
+        space: Key<Space>,
+        user: Key<User>,
+    ) -> Result<(), GraphError> {
+        let s = self.live(space)?;
+        let u = self.live(user)?;
+        let node = self.spaces.node(s);
+        if !node.members.eff_users.contains_key(&u) {
+            return Err(GraphError::NotEffectiveMember {
+                user: self.entity::<User>(u),
+                space: self.entity::<Space>(s),
+            });
+        }
+        if node.links.owners.contains(&u) {
+            return Err(GraphError::OwnerExists {
+                user: self.entity::<User>(u),
+                space: self.entity::<Space>(s),
+            });
+        }
+        self.spaces.node_mut(s).links.owners.push(u);
+        Ok(())
+    }
+
+    /// Ends `user`'s ownership of `space` (its membership stays).
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::NotOwner`]. O(owners).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, GraphError, Space, User};
+    /// use privgraph::privileges::SpacePrivileges as S;
+    /// let mut graph = Graph::new();
+    /// let (s, u) = (graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// assert!(matches!(graph.remove_space_owner(s, u), Err(GraphError::NotOwner { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn remove_space_owner(
+        &mut self,
+        space: Key<Space>,
+        user: Key<User>,
+    ) -> Result<(), GraphError> {
+        let s = self.live(space)?;
+        let u = self.live(user)?;
+        if !self.spaces.node(s).links.owners.contains(&u) {
+            return Err(GraphError::NotOwner {
+                user: self.entity::<User>(u),
+                space: self.entity::<Space>(s),
+            });
+        }
+        self.spaces.node_mut(s).links.owners.retain(|o| *o != u);
+        Ok(())
+    }
+
+    /// Links a harvester to a space (a link without privileges: nobody gains anything).
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`]. O(links).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Harvester, Space};
+    /// let mut graph = Graph::new();
+    /// let (h, s) = (graph.create::<Harvester>("h")?, graph.create::<Space>("s")?);
+    /// graph.link_harvester_space(h, s)?;
+    /// assert_eq!(graph.harvester_spaces(h), vec![s]);
+    /// assert_eq!(graph.space_harvesters(s), vec![h]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn link_harvester_space(
+        &mut self,
+        harvester: Key<Harvester>,
+        space: Key<Space>,
+    ) -> Result<(), GraphError> {
+        let h = self.live(harvester)?;
+        let s = self.live(space)?;
+        if self.harvesters.node(h).links.linked.contains(&s) {
+            return Err(GraphError::RelationExists {
+                child: self.entity::<Harvester>(h),
+                parent: self.entity::<Space>(s),
+            });
+        }
+        self.harvesters.node_mut(h).links.linked.push(s);
+        self.spaces.node_mut(s).links.linked.push(h);
+        Ok(())
+    }
+
+    /// Removes a harvester ↔ space link.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`]. O(links).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, GraphError, Harvester, Space};
+    /// let mut graph = Graph::new();
+    /// let (h, s) = (graph.create::<Harvester>("h")?, graph.create::<Space>("s")?);
+    /// assert!(matches!(graph.unlink_harvester_space(h, s), Err(GraphError::RelationMissing { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn unlink_harvester_space(
+        &mut self,
+        harvester: Key<Harvester>,
+        space: Key<Space>,
+    ) -> Result<(), GraphError> {
+        let h = self.live(harvester)?;
+        let s = self.live(space)?;
+        if !self.harvesters.node(h).links.linked.contains(&s) {
+            return Err(GraphError::RelationMissing {
+                child: self.entity::<Harvester>(h),
+                parent: self.entity::<Space>(s),
+            });
+        }
+        self.harvesters.node_mut(h).links.linked.retain(|x| *x != s);
+        self.spaces.node_mut(s).links.linked.retain(|x| *x != h);
+        Ok(())
+    }
+
+    // ----- checks (the hot path) ------------------------------------------------------
+
+    /// Whether `member` holds every privilege of `privileges` effectively in `target`
+    /// (space owners hold all space privileges). An empty `privileges` asks for
+    /// effective membership. False for unknown keys.
+    ///
+    /// O(1), allocation-free: two generation checks and one hash-map probe.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, G::GROUP_VIEW)?;
+    /// assert!(graph.has_privilege(u, g, G::GROUP_VIEW));
+    /// assert!(!graph.has_privilege(u, g, G::GROUP_VIEW | G::GROUP_UPDATE));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn has_privilege<M: MemberKind, T: Target>(
+        &self,
+        member: Key<M>,
+        target: Key<T>,
+        privileges: T::Privileges,
+    ) -> bool {
+        T::slab(self).is_live(target.index, target.generation)
+            && M::slab(self).is_live(member.index, member.generation)
+            && self.holds::<M, T>(member.index, target.index, privileges)
+    }
+
+    /// The check itself, on live indices: one probe (plus the owner list for spaces).
+    #[inline]
+    fn holds<M: MemberKind, T: Target>(
+        &self,
+        member: u32,
+        target: u32,
+        privileges: T::Privileges,
+    ) -> bool {
+        self.effective_of::<M, T>(member, target)
+            .is_some_and(|held| held.contains(privileges))
+            || (M::MEMBER == MemberType::User && T::is_owner(T::slab(self).node(target), member))
+    }
+
+    /// [`Graph::has_privilege`] by external ids; the target kind follows from the
+    /// vocabulary of `privileges`. Allocation-free: two string probes and one check.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Handle, HandleService, Space, User};
+    /// use privgraph::privileges::HandlePrivileges as H;
+    /// let mut graph = Graph::new();
+    /// let (hs, s, u) = (graph.create::<HandleService>("hs")?, graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// let sh = graph.create_share("sh", s)?;
+    /// let h = graph.create_handle("h", hs, sh)?;
+    /// graph.add_member(h, u, H::HANDLE_VIEW)?;
+    /// assert!(graph.has_privilege_by_id::<User, _>("u", "h", H::HANDLE_VIEW));
+    /// assert!(!graph.has_privilege_by_id::<User, _>("nobody", "h", H::HANDLE_VIEW));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn has_privilege_by_id<M: MemberKind, P: TargetVocabulary>(
+        &self,
+        member: &str,
+        target: &str,
+        privileges: P,
+    ) -> bool {
+        // Indices straight from the id maps are live: no generation checks needed.
+        match (
+            M::slab(self).index_of(member),
+            P::Target::slab(self).index_of(target),
+        ) {
+            (Some(m), Some(t)) => self.holds::<M, P::Target>(m, t, privileges),
+            _ => false,
+        }
+    }
+
+    /// Whether `member` is an effective member of `target` (directly or through groups;
+    /// for a group target and a group member: an effective child). O(1).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, G::empty())?;
+    /// assert!(graph.is_effective_member(u, g));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn is_effective_member<M: MemberKind, T: Target>(
+        &self,
+        member: Key<M>,
+        target: Key<T>,
+    ) -> bool {
+        self.effective_privileges(member, target).is_some()
+    }
+
+    /// The effective privileges of `member` in `target` as stored (a space owner's
+    /// implicit privileges are not added, as in Onezone's answers), or `None` when it is
+    /// not an effective member. O(1), allocation-free.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// assert_eq!(graph.effective_privileges(u, g), None);
+    /// graph.add_member(g, u, G::empty())?;
+    /// assert_eq!(graph.effective_privileges(u, g), Some(G::empty()));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn effective_privileges<M: MemberKind, T: Target>(
+        &self,
+        member: Key<M>,
+        target: Key<T>,
+    ) -> Option<T::Privileges> {
+        if !T::slab(self).is_live(target.index, target.generation)
+            || !M::slab(self).is_live(member.index, member.generation)
+        {
+            return None;
+        }
+        self.effective_of::<M, T>(member.index, target.index)
+    }
+
+    /// The direct privileges of `member` in `target`, or `None` when it is not a direct
+    /// member. O(1).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Cluster, User};
+    /// use privgraph::privileges::ClusterPrivileges as C;
+    /// let mut graph = Graph::new();
+    /// let (c, u) = (graph.create::<Cluster>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(c, u, C::CLUSTER_VIEW)?;
+    /// assert_eq!(graph.direct_privileges(u, c), Some(C::CLUSTER_VIEW));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn direct_privileges<M: MemberKind, T: Target>(
+        &self,
+        member: Key<M>,
+        target: Key<T>,
+    ) -> Option<T::Privileges> {
+        let node = T::slab(self).get(target.index, target.generation)?;
+        if !M::slab(self).is_live(member.index, member.generation) {
+            return None;
+        }
+        T::members(node)
+            .direct(M::MEMBER)
+            .get(&member.index)
+            .copied()
+    }
+
+    // ----- lists ----------------------------------------------------------------------
+
+    /// The direct members of kind `M` of `target` (users, or groups = direct children
+    /// for a group target), in no particular order; empty for an unknown target.
+    /// O(result).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (g, u) = (graph.create::<Group>("g")?, graph.create::<User>("u")?);
+    /// graph.add_member(g, u, G::empty())?;
+    /// assert_eq!(graph.direct_members::<User, Group>(g), vec![u]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn direct_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
+        match T::slab(self).get(target.index, target.generation) {
+            Some(node) => T::members(node)
+                .direct(M::MEMBER)
+                .keys()
+                .map(|&i| self.key_of::<M>(i))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The effective members of kind `M` of `target`, direct ones included (for a group
+    /// target and group members: its effective children). O(result).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (p, c, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(c, u, G::empty())?;
+    /// graph.add_member(p, c, G::empty())?;
+    /// assert_eq!(graph.effective_members::<User, Group>(p), vec![u]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn effective_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
+        let Some(node) = T::slab(self).get(target.index, target.generation) else {
+            return Vec::new();
+        };
+        let members = T::members(node);
+        let indices: Vec<u32> = match M::MEMBER {
+            MemberType::User => members.eff_users.keys().copied().collect(),
+            MemberType::Group if T::TARGET == TargetKind::Group => {
+                self.descendants(target.index).into_iter().collect()
+            }
+            MemberType::Group => members.eff_groups.keys().copied().collect(),
+        };
+        indices.into_iter().map(|i| self.key_of::<M>(i)).collect()
+    }
+
+    /// The targets of kind `T` that `member` is a direct member of (for `T = Group` and
+    /// a group member: its direct parents). O(direct memberships).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space, User};
+    /// use privgraph::privileges::SpacePrivileges as S;
+    /// let mut graph = Graph::new();
+    /// let (s, u) = (graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// graph.add_member(s, u, S::SPACE_VIEW)?;
+    /// assert_eq!(graph.memberships::<User, Space>(u), vec![s]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
+        let Some(node) = M::slab(self).get(member.index, member.generation) else {
+            return Vec::new();
+        };
+        let side = M::member_side(node);
+        if T::TARGET == TargetKind::Group {
+            side.groups.iter().map(|&g| self.key_of::<T>(g)).collect()
+        } else {
+            side.resources
+                .iter()
+                .filter(|r| r.kind == T::TARGET)
+                .map(|r| self.key_of::<T>(r.index))
+                .collect()
+        }
+    }
+
+    /// The targets of kind `T` that `member` is an effective member of: its direct ones
+    /// and those of every group it belongs to effectively (for `T = Group` and a group
+    /// member: its effective parents). Computed by a search: O(effective groups ·
+    /// their direct memberships).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Group, HandleService, User};
+    /// use privgraph::privileges::{GroupPrivileges as G, HandleServicePrivileges as HS};
+    /// let mut graph = Graph::new();
+    /// let (g, u, hs) = (graph.create::<Group>("g")?, graph.create::<User>("u")?, graph.create::<HandleService>("hs")?);
+    /// graph.add_member(g, u, G::empty())?;
+    /// graph.add_member(hs, g, HS::empty())?;
+    /// assert_eq!(graph.effective_memberships::<User, HandleService>(u), vec![hs]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn effective_memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
+        if !M::slab(self).is_live(member.index, member.generation) {
+            return Vec::new();
+        }
+        let x = member.index;
+        let indices: Vec<u32> = match (M::MEMBER, T::TARGET) {
+            (MemberType::User, TargetKind::Group) => {
+                self.users.node(x).eff_groups.iter().copied().collect()
+            }
+            (MemberType::User, _) => {
+                let user = self.users.node(x);
+                let mut found: hashbrown::HashSet<u32> = user
+                    .side
+                    .resources
+                    .iter()
+                    .filter(|r| r.kind == T::TARGET)
+                    .map(|r| r.index)
+                    .collect();
+                for &g in &user.eff_groups {
+                    found.extend(
+                        self.groups
+                            .node(g)
+                            .side
+                            .resources
+                            .iter()
+                            .filter(|r| r.kind == T::TARGET)
+                            .map(|r| r.index),
+                    );
+                }
+                found.into_iter().collect()
+            }
+            (MemberType::Group, TargetKind::Group) => self.ancestors(x).into_iter().collect(),
+            (MemberType::Group, _) => self
+                .groups
+                .node(x)
+                .eff_resources
+                .iter()
+                .filter(|r| r.kind == T::TARGET)
+                .map(|r| r.index)
+                .collect(),
+        };
+        indices.into_iter().map(|t| self.key_of::<T>(t)).collect()
+    }
+
+    /// The own oz privileges of a user or group (`None` for an unknown key). O(1).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// use privgraph::privileges::{OzPrivileges as Oz, PrivilegeUpdate};
+    /// let mut graph = Graph::new();
+    /// let u = graph.create::<User>("u")?;
+    /// graph.update_oz_privileges(u, &PrivilegeUpdate::Set(Oz::OZ_USERS_VIEW))?;
+    /// assert_eq!(graph.oz_privileges(u), Some(Oz::OZ_USERS_VIEW));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
+        M::slab(self)
+            .get(member.index, member.generation)
+            .map(|node| M::member_side(node).oz)
+    }
+
+    /// Own oz privileges ∪ those of every group the member belongs to effectively (for a
+    /// group: of every effective parent). O(1) for users; for groups a search over
+    /// ancestors. Allocation-free after the first call on a thread.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// let u = graph.create::<User>("u")?;
+    /// assert!(graph.effective_oz_privileges(u).unwrap().is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn effective_oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
+        if !M::slab(self).is_live(member.index, member.generation) {
+            return None;
+        }
+        Some(match M::MEMBER {
+            MemberType::User => self.users.node(member.index).eff_oz,
+            MemberType::Group => self.group_effective_oz(member.index),
+        })
+    }
+
+    /// Whether the user holds every oz privilege of `privileges` effectively. O(1).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// use privgraph::privileges::OzPrivileges as Oz;
+    /// let mut graph = Graph::new();
+    /// let u = graph.create::<User>("u")?;
+    /// assert!(!graph.has_oz_privilege(u, Oz::OZ_GROUPS_VIEW));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    #[inline]
+    pub fn has_oz_privilege<M: MemberKind>(
+        &self,
+        member: Key<M>,
+        privileges: OzPrivileges,
+    ) -> bool {
+        self.effective_oz_privileges(member)
+            .is_some_and(|eff| eff.contains(privileges))
+    }
+
+    // ----- entity links ---------------------------------------------------------------
+
+    /// The owners of a space. O(owners).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// assert!(graph.space_owners(s).is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn space_owners(&self, space: Key<Space>) -> Vec<Key<User>> {
+        self.spaces
+            .get(space.index, space.generation)
+            .map(|node| node.links.owners.iter().map(|&u| self.key_of(u)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `user` owns `space`. O(owners).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space, User};
+    /// let mut graph = Graph::new();
+    /// let (s, u) = (graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// assert!(!graph.is_space_owner(s, u));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn is_space_owner(&self, space: Key<Space>, user: Key<User>) -> bool {
+        self.users.is_live(user.index, user.generation)
+            && self
+                .spaces
+                .get(space.index, space.generation)
+                .is_some_and(|node| node.links.owners.contains(&user.index))
+    }
+
+    /// The shares of a space.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// assert_eq!(graph.space_shares(s), vec![sh]);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn space_shares(&self, space: Key<Space>) -> Vec<Key<Share>> {
+        self.spaces
+            .get(space.index, space.generation)
+            .map(|node| {
+                node.links
+                    .children
+                    .iter()
+                    .map(|&s| self.key_of(s))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The space a share belongs to.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// assert_eq!(graph.share_space(sh), Some(s));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn share_space(&self, share: Key<Share>) -> Option<Key<Space>> {
+        self.shares
+            .get(share.index, share.generation)
+            .map(|node| self.key_of(node.space))
+    }
+
+    /// The handle of a share, if it has one.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// assert_eq!(graph.share_handle(sh), None);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn share_handle(&self, share: Key<Share>) -> Option<Key<Handle>> {
+        self.shares
+            .get(share.index, share.generation)
+            .and_then(|node| node.handle)
+            .map(|h| self.key_of(h))
+    }
+
+    /// The handles registered in a handle service.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, HandleService};
+    /// let mut graph = Graph::new();
+    /// let hs = graph.create::<HandleService>("hs")?;
+    /// assert!(graph.handle_service_handles(hs).is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn handle_service_handles(&self, handle_service: Key<HandleService>) -> Vec<Key<Handle>> {
+        self.handle_services
+            .get(handle_service.index, handle_service.generation)
+            .map(|node| {
+                node.links
+                    .children
+                    .iter()
+                    .map(|&h| self.key_of(h))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The handle service a handle is registered in.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, HandleService, Space};
+    /// let mut graph = Graph::new();
+    /// let hs = graph.create::<HandleService>("hs")?;
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// let h = graph.create_handle("h", hs, sh)?;
+    /// assert_eq!(graph.handle_service_of(h), Some(hs));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn handle_service_of(&self, handle: Key<Handle>) -> Option<Key<HandleService>> {
+        self.handles
+            .get(handle.index, handle.generation)
+            .and_then(|node| node.links.handle_of)
+            .map(|(hs, _)| self.key_of(hs))
+    }
+
+    /// The share a handle refers to.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, HandleService, Space};
+    /// let mut graph = Graph::new();
+    /// let hs = graph.create::<HandleService>("hs")?;
+    /// let s = graph.create::<Space>("s")?;
+    /// let sh = graph.create_share("sh", s)?;
+    /// let h = graph.create_handle("h", hs, sh)?;
+    /// assert_eq!(graph.handle_share(h), Some(sh));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn handle_share(&self, handle: Key<Handle>) -> Option<Key<Share>> {
+        self.handles
+            .get(handle.index, handle.generation)
+            .and_then(|node| node.links.handle_of)
+            .map(|(_, share)| self.key_of(share))
+    }
+
+    /// The spaces a harvester is linked to.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Harvester};
+    /// let mut graph = Graph::new();
+    /// let h = graph.create::<Harvester>("h")?;
+    /// assert!(graph.harvester_spaces(h).is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn harvester_spaces(&self, harvester: Key<Harvester>) -> Vec<Key<Space>> {
+        self.harvesters
+            .get(harvester.index, harvester.generation)
+            .map(|node| node.links.linked.iter().map(|&s| self.key_of(s)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The harvesters a space is linked to.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// assert!(graph.space_harvesters(s).is_empty());
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn space_harvesters(&self, space: Key<Space>) -> Vec<Key<Harvester>> {
+        self.spaces
+            .get(space.index, space.generation)
+            .map(|node| node.links.linked.iter().map(|&h| self.key_of(h)).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,323 @@
+//! Keeping effective relations current: the one place that changes them.
+//!
+//! Two materializations, each updated only where a mutation changes something:
+//!
+//! - **Users in every target**, with hop counts (see [`Eff`]). A user *gains* a hop in a
+//!   target when a direct relation or a direct member group of the target starts to
+//!   include it; when it has just entered a *group*, it enters that group's parents and
+//!   resources through it, and so on upward (a worklist, never recursion). It *loses* a
+//!   hop symmetrically; when a relation keeps other hops its privileges are recomputed
+//!   from the target's direct groups it still belongs to. Losses are processed after the
+//!   user left the groups below, and every departure schedules the targets above again,
+//!   so the last recomputation of each relation sees the final state.
+//! - **Groups in resources**: `E(X, r) = direct(X, r) ∪ ⋃ E(parent, r)`. A change at
+//!   group `X` re-evaluates `X` and then, only where the value changed, its children —
+//!   a monotone fixpoint on an acyclic graph, so it terminates after at most
+//!   (bits + 1) changes per group. Updates that both add and remove bits run as two
+//!   monotone phases.
+//!
+//! Groups inside groups are not materialized (the closure of a nesting chain is
+//! quadratic in its depth); queries compute them by a search.
+
+use smallvec::SmallVec;
+
+use bitflags::Flags;
+
+use super::Graph;
+use super::kinds::{
+    AtmInventory, Cluster, Group, Handle, HandleService, Harvester, Kind, Space, Target, TargetKind,
+};
+use super::members::{Eff, TargetRef};
+
+/// Users whose effective oz privileges must be recomputed when a mutation ends.
+pub(crate) type OzDirty = Vec<u32>;
+
+/// Runs `$body` with `$T` bound to the marker type of resource kind `$kind` (groups are
+/// not resources); one arm per kind.
+macro_rules! with_resource {
+    ($kind:expr, $T:ident => $body:expr) => {
+        match $kind {
+            TargetKind::Group => unreachable!("groups are kept apart from resources"),
+            TargetKind::Space => {
+                type $T = Space;
+                $body
+            }
+            TargetKind::HandleService => {
+                type $T = HandleService;
+                $body
+            }
+            TargetKind::Handle => {
+                type $T = Handle;
+                $body
+            }
+            TargetKind::Harvester => {
+                type $T = Harvester;
+                $body
+            }
+            TargetKind::Cluster => {
+                type $T = Cluster;
+                $body
+            }
+            TargetKind::AtmInventory => {
+                type $T = AtmInventory;
+                $body
+            }
+        }
+    };
+}
+
+impl Graph {
+    /// The users a direct relation of a member reaches: the user itself, or a group's
+    /// effective users.
+    pub(crate) fn users_reached(&self, member: super::propagate::MemberRef) -> Vec<u32> {
+        match member.kind {
+            super::MemberType::User => vec![member.index],
+            super::MemberType::Group => self
+                .groups
+                .node(member.index)
+                .members
+                .eff_users
+                .keys()
+                .copied()
+                .collect(),
+        }
+    }
+
+    // ----- users ---------------------------------------------------------------------
+
+    /// One more hop for each of `users` in target `t`, contributing `contribution`; new
+    /// group memberships are carried upward.
+    pub(crate) fn users_gain<T: Target>(
+        &mut self,
+        t: u32,
+        users: &[u32],
+        contribution: T::Privileges,
+    ) {
+        let mut entered = Vec::new();
+        for &u in users {
+            if self.user_gain::<T>(t, u, contribution) && T::TARGET == TargetKind::Group {
+                entered.push((u, t));
+            }
+        }
+        self.propagate_user_gains(entered);
+    }
+
+    /// True when `u` was not an effective member of `t` before.
+    fn user_gain<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
+        let members = T::members_mut(T::slab_mut(self).node_mut(t));
+        let entry = members.eff_users.entry(u).or_insert(Eff {
+            privileges: T::Privileges::empty(),
+            hops: 0,
+        });
+        entry.hops += 1;
+        entry.privileges.insert(contribution);
+        entry.hops == 1
+    }
+
+    /// Work items: user `u` has just become an effective member of group `g`.
+    fn propagate_user_gains(&mut self, mut work: Vec<(u32, u32)>) {
+        while let Some((u, g)) = work.pop() {
+            let group = self.groups.node(g);
+            let oz = group.side.oz;
+            let parents: SmallVec<[u32; 8]> = group.side.groups.iter().copied().collect();
+            let resources: SmallVec<[TargetRef; 8]> =
+                group.side.resources.iter().copied().collect();
+            let user = self.users.node_mut(u);
+            user.eff_groups.insert(g);
+            user.eff_oz.insert(oz);
+            for p in parents {
+                let contribution = self.groups.node(p).members.groups[&g];
+                if self.user_gain::<Group>(p, u, contribution) {
+                    work.push((u, p));
+                }
+            }
+            // Through `g`, `u` also enters every resource `g` is a direct member of.
+            for r in resources {
+                with_resource!(r.kind, R => {
+                    let contribution = R::members(R::slab(self).node(r.index)).groups[&g];
+                    self.user_gain::<R>(r.index, u, contribution);
+                });
+            }
+        }
+    }
+
+    /// One hop less for each of `users` in target `t`, which contributed
+    /// `contribution`; departures from groups are carried upward.
+    pub(crate) fn users_lose<T: Target>(
+        &mut self,
+        t: u32,
+        users: &[u32],
+        contribution: T::Privileges,
+        oz_dirty: &mut OzDirty,
+    ) {
+        let mut left = Vec::new();
+        for &u in users {
+            if self.user_lose::<T>(t, u, contribution) && T::TARGET == TargetKind::Group {
+                left.push((u, t));
+            }
+        }
+        self.propagate_user_losses(left, oz_dirty);
+    }
+
+    /// True when it was `u`'s last hop in `t` (it left).
+    fn user_lose<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
+        let node = T::slab_mut(self).node_mut(t);
+        let map = &mut T::members_mut(node).eff_users;
+        let Some(entry) = map.get_mut(&u) else {
+            unreachable!("a hop was counted for every effective relation")
+        };
+        entry.hops -= 1;
+        if entry.hops == 0 {
+            map.remove(&u);
+            // Ownership of a space ends with the owner's membership.
+            T::drop_owner(node, u);
+            return true;
+        }
+        if !contribution.is_empty() {
+            self.recompute_user::<T>(t, u);
+        }
+        false
+    }
+
+    /// Work items: user `u` has just left group `g`.
+    fn propagate_user_losses(&mut self, mut work: Vec<(u32, u32)>, oz_dirty: &mut OzDirty) {
+        while let Some((u, g)) = work.pop() {
+            let group = self.groups.node(g);
+            let had_oz = !group.side.oz.is_empty();
+            let parents: SmallVec<[u32; 8]> = group.side.groups.iter().copied().collect();
+            let resources: SmallVec<[TargetRef; 8]> =
+                group.side.resources.iter().copied().collect();
+            self.users.node_mut(u).eff_groups.remove(&g);
+            if had_oz {
+                oz_dirty.push(u);
+            }
+            for p in parents {
+                let contribution = self.groups.node(p).members.groups[&g];
+                if self.user_lose::<Group>(p, u, contribution) {
+                    work.push((u, p));
+                }
+            }
+            for r in resources {
+                with_resource!(r.kind, R => {
+                    let contribution = R::members(R::slab(self).node(r.index)).groups[&g];
+                    self.user_lose::<R>(r.index, u, contribution);
+                });
+            }
+        }
+    }
+
+    /// Recomputes the effective privileges of user `u` in `t` from the direct
+    /// relations: its own, plus those of every direct group of `t` it belongs to.
+    /// Iterates the smaller of `t`'s direct groups and `u`'s effective groups.
+    pub(crate) fn recompute_user<T: Target>(&mut self, t: u32, u: u32) {
+        let u_groups = &self.users.node(u).eff_groups;
+        let members = T::members(T::slab(self).node(t));
+        let mut privileges = members
+            .users
+            .get(&u)
+            .copied()
+            .unwrap_or_else(T::Privileges::empty);
+        if members.groups.len() <= u_groups.len() {
+            for (g, p) in &members.groups {
+                if u_groups.contains(g) {
+                    privileges.insert(*p);
+                }
+            }
+        } else {
+            for g in u_groups {
+                if let Some(p) = members.groups.get(g) {
+                    privileges.insert(*p);
+                }
+            }
+        }
+        let members = T::members_mut(T::slab_mut(self).node_mut(t));
+        if let Some(entry) = members.eff_users.get_mut(&u) {
+            entry.privileges = privileges;
+        }
+    }
+
+    /// Recomputes effective oz privileges of `users`: own ∪ every effective group's.
+    pub(crate) fn recompute_user_oz(&mut self, mut users: OzDirty) {
+        users.sort_unstable();
+        users.dedup();
+        for u in users {
+            let user = self.users.node(u);
+            let mut eff = user.side.oz;
+            for &g in &user.eff_groups {
+                eff.insert(self.groups.node(g).side.oz);
+            }
+            self.users.node_mut(u).eff_oz = eff;
+        }
+    }
+
+    // ----- groups in resources ---------------------------------------------------------
+
+    /// Re-evaluates the effective privileges of group `start` in resource `r` and
+    /// carries every change down to its child groups.
+    pub(crate) fn refresh_groups_dyn(&mut self, r: TargetRef, start: u32) {
+        with_resource!(r.kind, R => self.refresh_groups::<R>(r.index, start))
+    }
+
+    /// See [`Graph::refresh_groups_dyn`]; `R` is a resource kind.
+    pub(crate) fn refresh_groups<R: Target>(&mut self, r: u32, start: u32) {
+        let here = TargetRef {
+            kind: R::TARGET,
+            index: r,
+        };
+        let mut work = std::collections::VecDeque::from([start]);
+        while let Some(x) = work.pop_front() {
+            let members = R::members(R::slab(self).node(r));
+            let group = self.groups.node(x);
+            let direct = members.groups.get(&x).copied();
+            let mut present = direct.is_some();
+            let mut privileges = direct.unwrap_or_else(R::Privileges::empty);
+            for p in &group.side.groups {
+                if let Some(inherited) = members.eff_groups.get(p) {
+                    present = true;
+                    privileges.insert(*inherited);
+                }
+            }
+            let old = members.eff_groups.get(&x).copied();
+            let new = present.then_some(privileges);
+            if old == new {
+                continue;
+            }
+            let children: SmallVec<[u32; 8]> = group.members.groups.keys().copied().collect();
+            let map = &mut R::members_mut(R::slab_mut(self).node_mut(r)).eff_groups;
+            match new {
+                Some(privileges) => {
+                    map.insert(x, privileges);
+                    self.groups.node_mut(x).eff_resources.insert(here);
+                }
+                None => {
+                    map.remove(&x);
+                    self.groups.node_mut(x).eff_resources.remove(&here);
+                }
+            }
+            work.extend(children);
+        }
+    }
+}
+
+/// A user or group, by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct MemberRef {
+    pub kind: super::MemberType,
+    pub index: u32,
+}
+
+impl MemberRef {
+    pub fn user(index: u32) -> Self {
+        MemberRef {
+            kind: super::MemberType::User,
+            index,
+        }
+    }
+
+    pub fn group(index: u32) -> Self {
+        MemberRef {
+            kind: super::MemberType::Group,
+            index,
+        }
+    }
+}
