@@ -169,12 +169,14 @@ impl Graph {
         let x_groups = self.groups_containing(x);
         let x_groups = x_groups.as_ref();
         for (top, contributes) in tops {
-            // Depth-first from `top` down to the member; each stack entry is a chain
-            // from `top` downwards. Children are pushed in reverse id order so that
-            // chains come out in id order.
-            let mut stack = vec![vec![top]];
-            while let Some(chain) = stack.pop() {
-                let Some(&here) = chain.last() else { continue };
+            // Depth-first from `top` down to the member, backtracking over one shared
+            // chain (entries are (group, depth)); children are pushed in reverse id
+            // order so that chains come out in id order. Only emitted chains are copied.
+            let mut chain: Vec<u32> = Vec::new();
+            let mut stack = vec![(top, 0usize)];
+            while let Some((here, depth)) = stack.pop() {
+                chain.truncate(depth);
+                chain.push(here);
                 let group = &self.groups.node(here).members;
                 if group.direct(x.kind).contains_key(&x.index) {
                     paths.push(Path {
@@ -192,11 +194,7 @@ impl Graph {
                     .copied()
                     .collect();
                 below.sort_unstable_by(|a, b| self.group_id(*b).cmp(self.group_id(*a)));
-                for c in below {
-                    let mut next = chain.clone();
-                    next.push(c);
-                    stack.push(next);
-                }
+                stack.extend(below.into_iter().map(|c| (c, depth + 1)));
             }
         }
         paths
