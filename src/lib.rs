@@ -3,13 +3,14 @@
 //!
 //! Layers point one way: [`privileges`] (the eight vocabularies and their algebra) ←
 //! [`graph`] (memberships with materialized effective privileges) ← `logic` ← `rest` ← the
-//! `privgraph` CLI. Each module's documentation starts with what it is for, an
+//! `privgraph` CLI; [`snapshot`] saves and loads graphs. Each module's documentation starts with what it is for, an
 //! example and its costs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod graph;
 pub mod privileges;
+pub mod snapshot;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
