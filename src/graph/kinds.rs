@@ -122,6 +122,44 @@ impl From<TargetKind> for EntityKind {
     }
 }
 
+/// Runs `$body` with `$T` bound to the marker type of the [`TargetKind`] `$kind`: the
+/// one table from runtime target kinds to generic code, shared by every layer.
+macro_rules! with_target_kind {
+    ($kind:expr, $T:ident => $body:expr) => {
+        match $kind {
+            $crate::graph::TargetKind::Group => {
+                type $T = $crate::graph::Group;
+                $body
+            }
+            $crate::graph::TargetKind::Space => {
+                type $T = $crate::graph::Space;
+                $body
+            }
+            $crate::graph::TargetKind::HandleService => {
+                type $T = $crate::graph::HandleService;
+                $body
+            }
+            $crate::graph::TargetKind::Handle => {
+                type $T = $crate::graph::Handle;
+                $body
+            }
+            $crate::graph::TargetKind::Harvester => {
+                type $T = $crate::graph::Harvester;
+                $body
+            }
+            $crate::graph::TargetKind::Cluster => {
+                type $T = $crate::graph::Cluster;
+                $body
+            }
+            $crate::graph::TargetKind::AtmInventory => {
+                type $T = $crate::graph::AtmInventory;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_target_kind;
+
 /// A kind of entity, as a type: `Key<User>` cannot be passed where a `Key<Group>` is
 /// expected. Implemented by the nine marker types of this module.
 pub trait Kind: sealed::Sealed + Sized + 'static {

@@ -492,15 +492,7 @@ impl Graph {
 
     /// Runtime dispatch to the generic [`Graph::unlink`]: the one table of target kinds.
     fn unlink_dyn(&mut self, target: TargetRef, member: MemberRef) {
-        match target.kind {
-            TargetKind::Group => self.unlink::<Group>(target.index, member),
-            TargetKind::Space => self.unlink::<Space>(target.index, member),
-            TargetKind::HandleService => self.unlink::<HandleService>(target.index, member),
-            TargetKind::Handle => self.unlink::<Handle>(target.index, member),
-            TargetKind::Harvester => self.unlink::<Harvester>(target.index, member),
-            TargetKind::Cluster => self.unlink::<Cluster>(target.index, member),
-            TargetKind::AtmInventory => self.unlink::<AtmInventory>(target.index, member),
-        };
+        kinds::with_target_kind!(target.kind, T => self.unlink::<T>(target.index, member));
     }
 
     // ----- relations --------------------------------------------------------------------

@@ -24,47 +24,11 @@ use smallvec::SmallVec;
 use bitflags::Flags;
 
 use super::Graph;
-use super::kinds::{
-    AtmInventory, Cluster, Group, Handle, HandleService, Harvester, Kind, Space, Target, TargetKind,
-};
+use super::kinds::{Group, Kind, Target, TargetKind, with_target_kind};
 use super::members::{Eff, TargetRef};
 
 /// Users whose effective oz privileges must be recomputed when a mutation ends.
 pub(crate) type OzDirty = Vec<u32>;
-
-/// Runs `$body` with `$T` bound to the marker type of resource kind `$kind` (groups are
-/// not resources); one arm per kind.
-macro_rules! with_resource {
-    ($kind:expr, $T:ident => $body:expr) => {
-        match $kind {
-            TargetKind::Group => unreachable!("groups are kept apart from resources"),
-            TargetKind::Space => {
-                type $T = Space;
-                $body
-            }
-            TargetKind::HandleService => {
-                type $T = HandleService;
-                $body
-            }
-            TargetKind::Handle => {
-                type $T = Handle;
-                $body
-            }
-            TargetKind::Harvester => {
-                type $T = Harvester;
-                $body
-            }
-            TargetKind::Cluster => {
-                type $T = Cluster;
-                $body
-            }
-            TargetKind::AtmInventory => {
-                type $T = AtmInventory;
-                $body
-            }
-        }
-    };
-}
 
 impl Graph {
     /// The users a direct relation of a member reaches: the user itself, or a group's
@@ -133,7 +97,7 @@ impl Graph {
             }
             // Through `g`, `u` also enters every resource `g` is a direct member of.
             for r in resources {
-                with_resource!(r.kind, R => {
+                with_target_kind!(r.kind, R => {
                     let contribution = R::members(R::slab(self).node(r.index)).groups[&g];
                     self.user_gain::<R>(r.index, u, contribution);
                 });
@@ -198,7 +162,7 @@ impl Graph {
                 }
             }
             for r in resources {
-                with_resource!(r.kind, R => {
+                with_target_kind!(r.kind, R => {
                     let contribution = R::members(R::slab(self).node(r.index)).groups[&g];
                     self.user_lose::<R>(r.index, u, contribution);
                 });
@@ -255,7 +219,7 @@ impl Graph {
     /// Re-evaluates the effective privileges of group `start` in resource `r` and
     /// carries every change down to its child groups.
     pub(crate) fn refresh_groups_dyn(&mut self, r: TargetRef, start: u32) {
-        with_resource!(r.kind, R => self.refresh_groups::<R>(r.index, start))
+        with_target_kind!(r.kind, R => self.refresh_groups::<R>(r.index, start))
     }
 
     /// See [`Graph::refresh_groups_dyn`]; `R` is a resource kind.
