@@ -2,14 +2,17 @@
 //! semantics.
 //!
 //! Layers point one way: [`privileges`] (the eight vocabularies and their algebra) ←
-//! [`graph`] (memberships with materialized effective privileges) ← `logic` ← `rest` ← the
-//! `privgraph` CLI; [`snapshot`] saves and loads graphs. Each module's documentation starts with what it is for, an
+//! [`graph`] (memberships with materialized effective privileges) ← [`logic`] (Onezone's
+//! operation rules) ← [`rest`] (the REST-shaped adapter) ←
+//! the `privgraph` CLI. Each module's documentation starts with what it is for, an
 //! example and its costs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod logic;
 pub mod privileges;
+pub mod rest;
 pub mod snapshot;
 
 /// The README's examples, compiled and run as doctests so they stay true.

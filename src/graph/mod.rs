@@ -65,6 +65,7 @@ use bitflags::Flags;
 
 pub use error::{EntityRef, GraphError, IdProblem};
 pub use explain::{Intermediary, Path};
+pub(crate) use kinds::with_target_kind;
 pub use kinds::{
     AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent, Key,
     Kind, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary, User,
