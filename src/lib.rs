@@ -10,9 +10,11 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod inspect;
 pub mod logic;
 pub mod privileges;
 pub mod rest;
+pub mod scenario;
 pub mod snapshot;
 
 /// The README's examples, compiled and run as doctests so they stay true.

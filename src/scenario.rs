@@ -1,0 +1,275 @@
+//! Scenario files (design §5): a snapshot and a list of requests with expectations,
+//! replayed through the [`crate::rest`] adapter.
+//!
+//! ```
+//! use privgraph::scenario::replay;
+//! let scenario = r#"{
+//!   "snapshot": {"version": 1, "users": [{"id": "u1"}], "groups": [{"id": "g1", "users": {"u1": ["group_view"]}}]},
+//!   "steps": [
+//!     {"auth": "user:u1", "method": "GET", "path": "/groups/g1/users", "expect": {"status": 200, "body": {"users": ["u1"]}}},
+//!     {"auth": "nobody", "method": "GET", "path": "/groups/g1/users", "expect": {"status": 401}}
+//!   ]
+//! }"#;
+//! let mut out = Vec::new();
+//! let report = replay(scenario, &mut out)?;
+//! assert!(report.mismatches.is_empty());
+//! assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+//! # Ok::<(), privgraph::scenario::ScenarioError>(())
+//! ```
+//!
+//! Each step prints one JSON line `{"step": N, "status": S, "body": B}` (steps count
+//! from 1; `body` is `null` when the answer has none), plus `"location"` for a `201`. A
+//! step's `capture` stores the last segment of its location; `${NAME}` in a later
+//! step's `path`, `auth` or body strings is replaced by it. `expect.body` must equal the
+//! answer, except that arrays of strings (privileges, ids) compare as sets.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::logic::{Auth, Engine};
+use crate::rest;
+use crate::snapshot::{Snapshot, SnapshotError};
+
+/// A scenario that cannot be run (the CLI exits with 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file is not a scenario: bad JSON, unknown keys, missing `snapshot`/`steps`.
+    #[error("not a scenario file: {0}")]
+    Format(#[from] serde_json::Error),
+    /// Its snapshot does not load.
+    #[error("the scenario's snapshot is invalid: {0}")]
+    Snapshot(#[from] SnapshotError),
+    /// A step's `auth` is not `nobody`, `root` or `user:ID`.
+    #[error("step {step}: {source}")]
+    Auth {
+        /// The step (from 1).
+        step: usize,
+        /// What is wrong.
+        source: crate::logic::BadAuth,
+    },
+    /// `${NAME}` names nothing captured before.
+    #[error("step {step}: unknown capture `{name}`")]
+    UnknownCapture {
+        /// The step (from 1).
+        step: usize,
+        /// The name.
+        name: String,
+    },
+    /// A step asks to capture, but its answer has no location.
+    #[error("step {step}: nothing to capture, the answer (status {status}) has no location")]
+    NothingToCapture {
+        /// The step (from 1).
+        step: usize,
+        /// The answer's status.
+        status: u16,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    /// Kept as raw text so that the snapshot loader sees it as written (repeated keys,
+    /// positions).
+    snapshot: Box<serde_json::value::RawValue>,
+    steps: Vec<Step>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    auth: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    expect: Option<Expect>,
+    #[serde(default)]
+    capture: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    body: Option<Value>,
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The step (from 1).
+    pub step: usize,
+    /// `"status"` or `"body"`.
+    pub field: &'static str,
+    /// What the scenario expected.
+    pub expected: Value,
+    /// What the answer was.
+    pub actual: Value,
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    /// How many steps ran.
+    pub steps: usize,
+    /// Every expectation that did not hold, in step order.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Runs the scenario in `text`, writing one JSON line per step to `out`.
+///
+/// Errors mean the scenario could not be run at all; failed expectations are in the
+/// [`Report`].
+pub fn replay(text: &str, out: &mut dyn Write) -> Result<Report, ScenarioError> {
+    let file: ScenarioFile = serde_json::from_str(text)?;
+    let snapshot = Snapshot::from_json(file.snapshot.get())?;
+    let mut engine = Engine::new(snapshot.to_graph()?);
+    let mut captures: HashMap<String, String> = HashMap::new();
+    let mut report = Report::default();
+    for (i, step) in file.steps.iter().enumerate() {
+        let n = i + 1;
+        let auth_text = substitute(&step.auth, &captures, n)?;
+        let auth: Auth = auth_text
+            .parse()
+            .map_err(|source| ScenarioError::Auth { step: n, source })?;
+        let path = substitute(&step.path, &captures, n)?;
+        let body = match &step.body {
+            Some(value) => serde_json::to_vec(&substitute_json(value, &captures, n)?)?,
+            None => Vec::new(),
+        };
+        let response = rest::handle(&mut engine, &auth, &step.method, &path, &body);
+        let body_json = response.body.clone().unwrap_or(Value::Null);
+        let mut line = json!({ "step": n, "status": response.status, "body": body_json });
+        if let Some(location) = &response.location {
+            line["location"] = Value::from(location.as_str());
+        }
+        writeln!(out, "{line}")?;
+        if let Some(name) = &step.capture {
+            let location = response
+                .location
+                .as_deref()
+                .ok_or(ScenarioError::NothingToCapture {
+                    step: n,
+                    status: response.status,
+                })?;
+            let last = location.rsplit('/').next().unwrap_or_default();
+            captures.insert(name.clone(), last.to_owned());
+        }
+        if let Some(expect) = &step.expect {
+            if let Some(status) = expect.status
+                && status != response.status
+            {
+                report.mismatches.push(Mismatch {
+                    step: n,
+                    field: "status",
+                    expected: Value::from(status),
+                    actual: Value::from(response.status),
+                });
+            }
+            if let Some(expected) = &expect.body {
+                let expected = substitute_json(expected, &captures, n)?;
+                if !matches_json(&expected, &body_json) {
+                    report.mismatches.push(Mismatch {
+                        step: n,
+                        field: "body",
+                        expected,
+                        actual: body_json,
+                    });
+                }
+            }
+        }
+        report.steps = n;
+    }
+    Ok(report)
+}
+
+/// Replaces every `${NAME}` in `text` with its capture.
+fn substitute(
+    text: &str,
+    captures: &HashMap<String, String>,
+    step: usize,
+) -> Result<String, ScenarioError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        let value = captures
+            .get(name)
+            .ok_or_else(|| ScenarioError::UnknownCapture {
+                step,
+                name: name.to_owned(),
+            })?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn substitute_json(
+    value: &Value,
+    captures: &HashMap<String, String>,
+    step: usize,
+) -> Result<Value, ScenarioError> {
+    Ok(match value {
+        Value::String(s) => Value::String(substitute(s, captures, step)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute_json(v, captures, step))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                out.insert(k.clone(), substitute_json(v, captures, step)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+/// Equality, except that arrays of strings compare as sets.
+///
+/// ```
+/// use privgraph::scenario::matches_json;
+/// use serde_json::json;
+/// assert!(matches_json(&json!({"users": ["b", "a"]}), &json!({"users": ["a", "b"]})));
+/// assert!(!matches_json(&json!({"users": ["a"]}), &json!({"users": ["a", "b"]})));
+/// ```
+pub fn matches_json(expected: &Value, actual: &Value) -> bool {
+    fn strings(values: &[Value]) -> Option<Vec<&str>> {
+        let mut strings: Vec<&str> = values.iter().map(Value::as_str).collect::<Option<_>>()?;
+        strings.sort_unstable();
+        strings.dedup();
+        Some(strings)
+    }
+    match (expected, actual) {
+        (Value::Array(e), Value::Array(a)) => match (strings(e), strings(a)) {
+            (Some(e), Some(a)) => e == a,
+            _ => e.len() == a.len() && e.iter().zip(a).all(|(e, a)| matches_json(e, a)),
+        },
+        (Value::Object(e), Value::Object(a)) => {
+            e.len() == a.len()
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|av| matches_json(v, av)))
+        }
+        _ => expected == actual,
+    }
+}
