@@ -2253,3 +2253,143 @@ fn regression_user_leaving_a_group_leaves_the_groups_resources() {
     assert!(graph.space_owners(space).is_empty());
     assert!(graph.effective_members::<User, Space>(space).is_empty());
 }
+
+// ----- the fuzz target's entry point ---------------------------------------------------
+
+/// Runs the operations that `data` decodes to through the model and the graph and
+/// panics on any disagreement. The cargo-fuzz target `operations`
+/// (`fuzz/fuzz_targets/operations.rs`) includes this file as a module and calls this,
+/// so the fuzzer and the proptest share one reference model.
+#[allow(dead_code)] // used by the fuzz target only
+pub fn fuzz_operations(data: &[u8]) {
+    let ops = decode_ops(data);
+    let _ = run(&ops);
+}
+
+/// A cursor over fuzz input; `None` when the bytes run out.
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(first)
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        Some(items[self.byte()? as usize % items.len()])
+    }
+
+    fn below(&mut self, n: usize) -> Option<usize> {
+        Some(self.byte()? as usize % n)
+    }
+
+    fn r(&mut self) -> Option<R> {
+        Some(R {
+            idx: self.below(6)?,
+            back: self.below(3)?,
+        })
+    }
+
+    fn mask(&mut self) -> Option<u8> {
+        Some(self.byte()? & 0x0f)
+    }
+
+    fn update(&mut self) -> Option<Upd> {
+        Some(if self.byte()? % 2 == 0 {
+            Upd::Set(self.mask()?)
+        } else {
+            Upd::GrantRevoke(self.mask()?, self.mask()?)
+        })
+    }
+}
+
+const TARGET_KINDS: [TargetKind; 7] = TargetKind::ALL;
+const MEMBER_TYPES: [MemberType; 2] = [MemberType::User, MemberType::Group];
+const ANY_KIND: [EntityKind; 9] = [
+    EntityKind::User,
+    EntityKind::Group,
+    EntityKind::Space,
+    EntityKind::Share,
+    EntityKind::HandleService,
+    EntityKind::Handle,
+    EntityKind::Harvester,
+    EntityKind::Cluster,
+    EntityKind::AtmInventory,
+];
+
+/// Decodes up to 200 operations, with the same ranges as the proptest strategies.
+fn decode_ops(data: &[u8]) -> Vec<Op> {
+    let mut b = Bytes(data);
+    let mut ops = Vec::new();
+    while ops.len() < 200 {
+        let Some(op) = decode_op(&mut b) else { break };
+        ops.push(op);
+    }
+    ops
+}
+
+fn decode_op(b: &mut Bytes<'_>) -> Option<Op> {
+    Some(match b.below(17)? {
+        0 => Op::Create(b.pick(&INDEPENDENT)?, b.below(6)?),
+        1 => Op::CreateBadId(b.pick(&INDEPENDENT)?, b.byte()? % 2 == 0),
+        2 => Op::CreateShare(b.below(3)?, b.r()?),
+        3 => Op::CreateHandle(b.below(2)?, b.r()?, b.r()?),
+        4 => Op::Delete(b.pick(&ANY_KIND)?, b.r()?),
+        5 => Op::AddMember(
+            b.pick(&TARGET_KINDS)?,
+            b.r()?,
+            b.pick(&MEMBER_TYPES)?,
+            b.r()?,
+            b.mask()?,
+        ),
+        6 => Op::RemoveMember(
+            b.pick(&TARGET_KINDS)?,
+            b.r()?,
+            b.pick(&MEMBER_TYPES)?,
+            b.r()?,
+        ),
+        7 => Op::UpdatePrivileges(
+            b.pick(&TARGET_KINDS)?,
+            b.r()?,
+            b.pick(&MEMBER_TYPES)?,
+            b.r()?,
+            b.update()?,
+        ),
+        8 => Op::UpdateOz(b.pick(&MEMBER_TYPES)?, b.r()?, b.update()?),
+        9 => Op::AddOwner(b.r()?, b.r()?),
+        10 => Op::RemoveOwner(b.r()?, b.r()?),
+        11 => Op::Link(b.r()?, b.r()?),
+        12 => Op::Unlink(b.r()?, b.r()?),
+        13 => Op::RemoveExisting(b.byte()? as usize),
+        14 => Op::UpdateExisting(b.byte()? as usize, b.update()?),
+        15 => Op::OwnEffective(b.byte()? as usize),
+        _ => Op::DisownExisting(b.byte()? as usize),
+    })
+}
+
+#[test]
+fn fuzz_entry_point_decodes_and_runs_operations() {
+    // Create everything, nest group 1 under group 0, put user 0 in group 1.
+    let mut data = Vec::new();
+    for kind in 0..7u8 {
+        for idx in 0..6u8 {
+            data.extend([0, kind, idx]);
+        }
+    }
+    data.extend([5, 0, 0, 0, 1, 1, 0, 0b0011]); // AddMember(Group g0 <- Group g1)
+    data.extend([5, 0, 1, 0, 0, 0, 0, 0b0001]); // AddMember(Group g1 <- User u0)
+    let ops = decode_ops(&data);
+    assert_eq!(ops.len(), 44);
+    assert_eq!(
+        ops[42],
+        Op::AddMember(TargetKind::Group, r(0), MemberType::Group, r(1), 0b0011)
+    );
+    let h = run(&ops);
+    let (u0, g0) = (
+        h.graph.key::<User>(<User as Ent>::IDS[0]).expect("u0"),
+        h.graph.key::<Group>(<Group as Ent>::IDS[0]).expect("g0"),
+    );
+    assert!(h.graph.is_effective_member(u0, g0));
+    fuzz_operations(&data);
+}
