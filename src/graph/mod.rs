@@ -943,7 +943,11 @@ impl Graph {
     ) -> bool {
         self.effective_of::<M, T>(member, target)
             .is_some_and(|held| held.contains(privileges))
-            || (M::MEMBER == MemberType::User && T::is_owner(T::slab(self).node(target), member))
+            // Only spaces have owners; both conditions are constants, so other kinds pay
+            // nothing for this on a miss.
+            || (M::MEMBER == MemberType::User
+                && T::TARGET == TargetKind::Space
+                && T::is_owner(T::slab(self).node(target), member))
     }
 
     /// [`Graph::has_privilege`] by external ids; the target kind follows from the

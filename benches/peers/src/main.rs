@@ -1,0 +1,790 @@
+//! Peer comparison (design §6): the same seeded graph loaded into privgraph,
+//! cedar-policy, casbin-rs, a naive per-check graph search and the "flat lookup" floor;
+//! every engine's answer to every query is compared with privgraph's (and privgraph's
+//! with the floor's, which is computed from the description alone), and the run exits
+//! non-zero on any disagreement. Prints median ns per check and build time side by
+//! side, with ratios to privgraph and to the floor.
+//!
+//! Run: `cd benches/peers && cargo run --release` (about a minute of running on 2 cores,
+//! after a build of several minutes; `-- small` or `-- large` runs one graph).
+//!
+//! Check latency: queries are timed in batches (one `Instant` pair per batch); the
+//! figure is the median of the batches' per-check means. Build time and memory come from
+//! a fresh child process per (engine, graph): wall time of the build, and the process's
+//! peak resident set (`VmHWM`) minus the peak before the build (the description alone).
+//!
+//! What runs where, to stay under five minutes on 2 cores:
+//! - small graph: every engine;
+//! - large graph: privgraph, floor, naive search, casbin (few queries: ~60 ms each);
+//!   cedar is skipped on the large graph (design §6 measured 6–96 s to build and
+//!   2.4–17.5 GB, its transitive closure of the entity hierarchy).
+
+#[path = "../../support/generator.rs"]
+mod generator;
+
+use std::cell::RefCell;
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
+use std::hint::black_box;
+use std::process::{Command, ExitCode};
+use std::str::FromStr;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+use privgraph::graph::User;
+
+use generator::{Csr, Description, HS_PRIVILEGES, Query, Size};
+
+// ----- measurement -------------------------------------------------------------------
+
+/// Median per-check ns over batches, and the answers of the last round.
+struct Measured {
+    median_ns: f64,
+    answers: Vec<bool>,
+}
+
+fn measure(
+    n: usize,
+    batch: usize,
+    rounds: usize,
+    mut check: impl FnMut(usize) -> bool,
+) -> Measured {
+    let mut answers = vec![false; n];
+    let mut samples = Vec::with_capacity(rounds * n.div_ceil(batch));
+    for _ in 0..rounds {
+        let mut start_i = 0;
+        while start_i < n {
+            let end = (start_i + batch).min(n);
+            let start = Instant::now();
+            for (i, answer) in answers[start_i..end].iter_mut().enumerate() {
+                *answer = black_box(check(black_box(start_i + i)));
+            }
+            samples.push(start.elapsed().as_nanos() as f64 / (end - start_i) as f64);
+            start_i = end;
+        }
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Measured {
+        median_ns: samples[samples.len() / 2],
+        answers,
+    }
+}
+
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+// ----- engines -----------------------------------------------------------------------
+
+/// The floor: one precomputed `hashbrown` probe per check.
+struct Floor(HashMap<(u32, u32), u8>);
+
+impl Floor {
+    fn build(d: &Description) -> Self {
+        Floor(generator::flat_lookup(d))
+    }
+    #[inline]
+    fn check(&self, q: Query) -> bool {
+        self.0
+            .get(&(q.user, q.service))
+            .is_some_and(|p| p & q.bit() != 0)
+    }
+}
+
+/// A graph search per check: the user's direct grant, then up the nesting from the
+/// user's groups until a group that holds the privilege in the service is found.
+struct Naive {
+    user_groups: Csr<u32>,
+    parents: Csr<u32>,
+    service_users: Csr<(u32, u8)>,
+    service_groups: Csr<(u32, u8)>,
+    scratch: RefCell<(Vec<u32>, u32, Vec<u32>)>,
+}
+
+impl Naive {
+    fn build(d: &Description) -> Self {
+        Naive {
+            user_groups: Csr::new(d.size.users, d.user_groups.iter().copied()),
+            parents: Csr::new(d.size.groups, d.group_parents.iter().copied()),
+            service_users: Csr::new(
+                d.size.services,
+                d.service_users.iter().map(|&(s, u, p)| (s, (u, p))),
+            ),
+            service_groups: Csr::new(
+                d.size.services,
+                d.service_groups.iter().map(|&(s, g, p)| (s, (g, p))),
+            ),
+            scratch: RefCell::new((vec![0; d.size.groups as usize], 0, Vec::new())),
+        }
+    }
+
+    fn check(&self, q: Query) -> bool {
+        let bit = q.bit();
+        if self
+            .service_users
+            .of(q.service)
+            .iter()
+            .any(|&(u, p)| u == q.user && p & bit != 0)
+        {
+            return true;
+        }
+        let targets = self.service_groups.of(q.service);
+        if !targets.iter().any(|&(_, p)| p & bit != 0) {
+            return false;
+        }
+        let mut scratch = self.scratch.borrow_mut();
+        let (seen, stamp, stack) = &mut *scratch;
+        *stamp += 1;
+        stack.clear();
+        stack.extend_from_slice(self.user_groups.of(q.user));
+        while let Some(g) = stack.pop() {
+            if seen[g as usize] == *stamp {
+                continue;
+            }
+            seen[g as usize] = *stamp;
+            if targets.iter().any(|&(t, p)| t == g && p & bit != 0) {
+                return true;
+            }
+            stack.extend_from_slice(self.parents.of(g));
+        }
+        false
+    }
+}
+
+mod cedar {
+    use super::*;
+    use cedar_policy::{
+        Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
+        PolicySet, Request, RestrictedExpression,
+    };
+
+    /// Cedar with roles as entities: `Role::"hs{s}/{privilege}"`; a user's parents are
+    /// its groups and the roles of its direct grants, a group's its parent groups and the
+    /// roles of its grants; a handle service names its six roles in attributes. One
+    /// policy per privilege: `permit(principal, action == Action::"p", resource) when {
+    /// principal in resource.p }`.
+    pub struct Cedar {
+        authorizer: Authorizer,
+        policies: PolicySet,
+        entities: Entities,
+    }
+
+    fn uid(ty: &str, id: &str) -> EntityUid {
+        EntityUid::from_type_name_and_id(
+            EntityTypeName::from_str(ty).expect("type name"),
+            EntityId::new(id),
+        )
+    }
+
+    fn role(service: u32, privilege: usize) -> EntityUid {
+        uid(
+            "Role",
+            &format!(
+                "{}/{}",
+                generator::service_id(service),
+                HS_PRIVILEGES[privilege]
+            ),
+        )
+    }
+
+    fn roles_of(service: u32, bits: u8, out: &mut StdHashSet<EntityUid>) {
+        for i in 0..HS_PRIVILEGES.len() {
+            if bits & (1 << i) != 0 {
+                out.insert(role(service, i));
+            }
+        }
+    }
+
+    impl Cedar {
+        pub fn build(d: &Description) -> Self {
+            let mut policy_text = String::new();
+            for name in HS_PRIVILEGES {
+                policy_text.push_str(&format!(
+                    "permit(principal, action == Action::\"{name}\", resource is HandleService) \
+                     when {{ principal in resource.{name} }};\n"
+                ));
+            }
+            let policies = PolicySet::from_str(&policy_text).expect("policies parse");
+
+            let mut user_parents: Vec<StdHashSet<EntityUid>> =
+                vec![StdHashSet::new(); d.size.users as usize];
+            let mut group_parents: Vec<StdHashSet<EntityUid>> =
+                vec![StdHashSet::new(); d.size.groups as usize];
+            for &(u, g) in &d.user_groups {
+                user_parents[u as usize].insert(uid("Group", &generator::group_id(g)));
+            }
+            for &(c, p) in &d.group_parents {
+                group_parents[c as usize].insert(uid("Group", &generator::group_id(p)));
+            }
+            for &(s, u, p) in &d.service_users {
+                roles_of(s, p, &mut user_parents[u as usize]);
+            }
+            for &(s, g, p) in &d.service_groups {
+                roles_of(s, p, &mut group_parents[g as usize]);
+            }
+            let mut all =
+                Vec::with_capacity((d.size.users + d.size.groups + d.size.services * 7) as usize);
+            for (u, parents) in user_parents.into_iter().enumerate() {
+                all.push(Entity::new_no_attrs(
+                    uid("User", &generator::user_id(u as u32)),
+                    parents,
+                ));
+            }
+            for (g, parents) in group_parents.into_iter().enumerate() {
+                all.push(Entity::new_no_attrs(
+                    uid("Group", &generator::group_id(g as u32)),
+                    parents,
+                ));
+            }
+            for s in 0..d.size.services {
+                let mut attrs = StdHashMap::new();
+                for (i, name) in HS_PRIVILEGES.iter().enumerate() {
+                    all.push(Entity::new_no_attrs(role(s, i), StdHashSet::new()));
+                    attrs.insert(
+                        (*name).to_owned(),
+                        RestrictedExpression::new_entity_uid(role(s, i)),
+                    );
+                }
+                all.push(
+                    Entity::new(
+                        uid("HandleService", &generator::service_id(s)),
+                        attrs,
+                        StdHashSet::new(),
+                    )
+                    .expect("entity"),
+                );
+            }
+            let entities = Entities::from_entities(all, None).expect("entities");
+            Cedar {
+                authorizer: Authorizer::new(),
+                policies,
+                entities,
+            }
+        }
+
+        pub fn request(q: Query) -> Request {
+            Request::new(
+                uid("User", &generator::user_id(q.user)),
+                uid("Action", HS_PRIVILEGES[q.privilege as usize]),
+                uid("HandleService", &generator::service_id(q.service)),
+                Context::empty(),
+                None,
+            )
+            .expect("request")
+        }
+
+        /// `None` when the evaluation reported errors (counted as a disagreement).
+        pub fn check(&self, request: &Request) -> Option<bool> {
+            let response = self
+                .authorizer
+                .is_authorized(request, &self.policies, &self.entities);
+            if response.diagnostics().errors().next().is_some() {
+                return None;
+            }
+            Some(response.decision() == Decision::Allow)
+        }
+    }
+}
+
+mod casbin_engine {
+    use super::*;
+    use casbin::prelude::*;
+    use casbin::{DefaultRoleManager, MemoryAdapter};
+    use std::sync::Arc;
+
+    /// casbin-rs RBAC: `p, member, hs{s}, privilege` for each direct grant (users and
+    /// groups alike), `g, u{i}, g{j}` and `g, child, parent` for memberships and
+    /// nesting; the role manager is allowed 64 levels (the default 10 would miss the
+    /// generator's deeper chains).
+    pub const MODEL: &str = "\
+[request_definition]
+r = sub, obj, act
+
+[policy_definition]
+p = sub, obj, act
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = r.obj == p.obj && r.act == p.act && g(r.sub, p.sub)
+";
+
+    pub struct Casbin(Enforcer);
+
+    impl Casbin {
+        pub fn build(d: &Description) -> Self {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("tokio runtime");
+            runtime.block_on(async {
+                let model = DefaultModel::from_str(MODEL).await.expect("model");
+                let mut e = Enforcer::new(model, MemoryAdapter::default())
+                    .await
+                    .expect("enforcer");
+                e.set_role_manager(Arc::new(parking_lot::RwLock::new(DefaultRoleManager::new(
+                    64,
+                ))))
+                .expect("role manager");
+                let mut p = Vec::new();
+                let grants = d
+                    .service_users
+                    .iter()
+                    .map(|&(s, u, bits)| (generator::user_id(u), s, bits))
+                    .chain(
+                        d.service_groups
+                            .iter()
+                            .map(|&(s, g, bits)| (generator::group_id(g), s, bits)),
+                    );
+                for (member, s, bits) in grants {
+                    for (i, name) in HS_PRIVILEGES.iter().enumerate() {
+                        if bits & (1 << i) != 0 {
+                            p.push(vec![
+                                member.clone(),
+                                generator::service_id(s),
+                                (*name).to_owned(),
+                            ]);
+                        }
+                    }
+                }
+                assert!(e.add_policies(p).await.expect("policies"));
+                let mut g: Vec<Vec<String>> = d
+                    .user_groups
+                    .iter()
+                    .map(|&(u, g)| vec![generator::user_id(u), generator::group_id(g)])
+                    .collect();
+                g.extend(
+                    d.group_parents
+                        .iter()
+                        .map(|&(c, p)| vec![generator::group_id(c), generator::group_id(p)]),
+                );
+                assert!(e.add_grouping_policies(g).await.expect("grouping policies"));
+                Casbin(e)
+            })
+        }
+
+        pub fn check(&self, user: &str, service: &str, privilege: &str) -> bool {
+            self.0.enforce((user, service, privilege)).expect("enforce")
+        }
+    }
+}
+
+// ----- the run -----------------------------------------------------------------------
+
+/// Child processes per (engine, graph) for build time and memory.
+const BUILD_RUNS: usize = 3;
+
+const ENGINES: [&str; 5] = ["privgraph", "floor", "naive", "cedar", "casbin"];
+
+/// Builds one engine in this (child) process and prints its build time and memory.
+fn child(engine: &str, size: Size) {
+    let d = generator::generate(size, generator::SEED);
+    let base = status_kb("VmHWM:");
+    let start = Instant::now();
+    let built: Box<dyn std::any::Any> = match engine {
+        "privgraph" => Box::new(generator::build_privgraph(&d).graph),
+        "floor" => Box::new(Floor::build(&d)),
+        "naive" => Box::new(Naive::build(&d)),
+        "cedar" => Box::new(cedar::Cedar::build(&d)),
+        "casbin" => Box::new(casbin_engine::Casbin::build(&d)),
+        other => panic!("unknown engine {other}"),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let hwm = status_kb("VmHWM:");
+    let rss = status_kb("VmRSS:");
+    println!("CHILD {seconds} {base} {hwm} {rss}");
+    std::mem::forget(built); // exiting frees it; dropping would only add time
+}
+
+#[derive(Clone, Copy, Default)]
+struct Build {
+    seconds: f64,
+    /// Peak resident set during the build minus the peak before it, in MB.
+    peak_mb: f64,
+    /// Resident set after the build minus the peak before it, in MB.
+    rss_mb: f64,
+}
+
+fn build_in_child(engine: &str, size_name: &str) -> Build {
+    let exe = std::env::current_exe().expect("own path");
+    let out = Command::new(exe)
+        .args(["--child", engine, size_name])
+        .output()
+        .expect("child runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(line) = text.lines().find(|l| l.starts_with("CHILD ")) else {
+        panic!(
+            "child {engine} {size_name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let v: Vec<f64> = line[6..]
+        .split_whitespace()
+        .map(|x| x.parse().expect("number"))
+        .collect();
+    Build {
+        seconds: v[0],
+        peak_mb: (v[2] - v[1]) / 1024.0,
+        rss_mb: (v[3] - v[1]) / 1024.0,
+    }
+}
+
+struct Row {
+    engine: String,
+    queries: usize,
+    ns: f64,
+    build: Build,
+}
+
+/// How many queries each engine answers on one graph (0 = skipped).
+struct Plan {
+    name: &'static str,
+    size: Size,
+    fast: usize,
+    naive: usize,
+    cedar: usize,
+    casbin: usize,
+}
+
+fn run(plan: &Plan, disagreements: &mut usize) -> Vec<Row> {
+    let size = plan.size;
+    let d = generator::generate(size, generator::SEED);
+    let s = generator::stats(&d);
+    let n = plan.fast;
+    let queries = generator::queries(size, n, generator::SEED);
+    println!(
+        "\n== {} graph: {} users, {} groups, {} handle services; {} nestings, {} user-in-group, \
+         {} handle-service memberships, {} roots, longest chain {} groups",
+        plan.name,
+        size.users,
+        size.groups,
+        size.services,
+        s.group_nestings,
+        s.user_memberships,
+        s.service_memberships,
+        s.roots,
+        s.longest_chain
+    );
+
+    let mut builds: StdHashMap<&str, Build> = StdHashMap::new();
+    for engine in ENGINES {
+        let wanted = match engine {
+            "cedar" => plan.cedar > 0,
+            "casbin" => plan.casbin > 0,
+            _ => true,
+        };
+        if wanted {
+            // Three fresh processes; the one with the median build time is reported.
+            let mut runs: Vec<Build> = (0..BUILD_RUNS)
+                .map(|_| build_in_child(engine, plan.name))
+                .collect();
+            runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+            let b = runs[runs.len() / 2];
+            eprintln!(
+                "  built {engine} ({}) in {BUILD_RUNS} child processes: {} s; median {:.2} s, peak +{:.0} MB",
+                plan.name,
+                runs.iter()
+                    .map(|r| format!("{:.2}", r.seconds))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                b.seconds,
+                b.peak_mb
+            );
+            builds.insert(engine, b);
+        }
+    }
+
+    let sets = generator::hs_sets();
+    let loaded = generator::build_privgraph(&d);
+    let floor = Floor::build(&d);
+    let naive = Naive::build(&d);
+    println!(
+        "   (user, service) pairs with some effective privilege: {}; queries answered yes: {:.1} %",
+        floor.0.len(),
+        100.0 * queries.iter().filter(|&&q| floor.check(q)).count() as f64 / n as f64
+    );
+
+    let mut rows = Vec::new();
+    let keyed: Vec<_> = queries
+        .iter()
+        .map(|q| {
+            (
+                loaded.users[q.user as usize],
+                loaded.services[q.service as usize],
+                sets[q.bit() as usize],
+            )
+        })
+        .collect();
+    let graph = &loaded.graph;
+    let reference = measure(n, 1000, 3, |i| {
+        let (u, s, p) = keyed[i];
+        graph.has_privilege(u, s, p)
+    });
+    // The same graph loaded in the opposite order must answer the same.
+    {
+        let start = Instant::now();
+        let top_down = generator::build_privgraph_in(&d, generator::LoadOrder::TopDown);
+        let seconds = start.elapsed().as_secs_f64();
+        let bad = queries
+            .iter()
+            .zip(&reference.answers)
+            .filter(|&(q, &a)| {
+                top_down.graph.has_privilege(
+                    top_down.users[q.user as usize],
+                    top_down.services[q.service as usize],
+                    sets[q.bit() as usize],
+                ) != a
+            })
+            .count();
+        println!(
+            "   privgraph loaded top-down (service grants, then users, then nesting) in \
+             {seconds:.2} s: {bad} of {n} answers differ from the bottom-up load"
+        );
+        if bad > 0 {
+            eprintln!("DISAGREEMENT: privgraph's answers depend on the load order");
+            *disagreements += bad;
+        }
+    }
+
+    let mut compare =
+        |engine: &str, answers: &[bool], rows: &mut Vec<Row>, ns: f64, build: Build| {
+            let bad = answers
+                .iter()
+                .zip(&reference.answers)
+                .filter(|(a, b)| a != b)
+                .count();
+            if bad > 0 {
+                eprintln!(
+                    "DISAGREEMENT: {engine} differs from privgraph on {bad} of {} queries ({})",
+                    answers.len(),
+                    plan.name
+                );
+                *disagreements += bad;
+            }
+            rows.push(Row {
+                engine: engine.to_owned(),
+                queries: answers.len(),
+                ns,
+                build,
+            });
+        };
+    compare(
+        "privgraph has_privilege (keys)",
+        &reference.answers,
+        &mut rows,
+        reference.median_ns,
+        builds["privgraph"],
+    );
+
+    let ids: Vec<(String, String, _)> = queries
+        .iter()
+        .map(|q| {
+            (
+                generator::user_id(q.user),
+                generator::service_id(q.service),
+                sets[q.bit() as usize],
+            )
+        })
+        .collect();
+    let m = measure(n, 1000, 3, |i| {
+        let (u, s, p) = &ids[i];
+        graph.has_privilege_by_id::<User, _>(u, s, *p)
+    });
+    compare(
+        "privgraph has_privilege_by_id",
+        &m.answers,
+        &mut rows,
+        m.median_ns,
+        builds["privgraph"],
+    );
+    drop(ids);
+
+    let m = measure(n, 1000, 3, |i| floor.check(queries[i]));
+    compare(
+        "flat lookup (floor)",
+        &m.answers,
+        &mut rows,
+        m.median_ns,
+        builds["floor"],
+    );
+
+    let m = measure(plan.naive.min(n), 100, 1, |i| naive.check(queries[i]));
+    compare(
+        "naive graph search per check",
+        &m.answers,
+        &mut rows,
+        m.median_ns,
+        builds["naive"],
+    );
+    drop(naive);
+
+    if plan.cedar > 0 {
+        let cedar = cedar::Cedar::build(&d);
+        let requests: Vec<_> = queries[..plan.cedar]
+            .iter()
+            .map(|&q| cedar::Cedar::request(q))
+            .collect();
+        let mut errors = 0;
+        let m = measure(requests.len(), 50, 1, |i| match cedar.check(&requests[i]) {
+            Some(a) => a,
+            None => {
+                errors += 1;
+                !reference.answers[i] // an error always counts as a disagreement
+            }
+        });
+        if errors > 0 {
+            eprintln!("DISAGREEMENT: cedar reported evaluation errors on {errors} queries");
+        }
+        compare(
+            "cedar-policy is_authorized",
+            &m.answers,
+            &mut rows,
+            m.median_ns,
+            builds["cedar"],
+        );
+    }
+
+    if plan.casbin > 0 {
+        let casbin = casbin_engine::Casbin::build(&d);
+        let strings: Vec<(String, String, &str)> = queries[..plan.casbin]
+            .iter()
+            .map(|q| {
+                (
+                    generator::user_id(q.user),
+                    generator::service_id(q.service),
+                    HS_PRIVILEGES[q.privilege as usize],
+                )
+            })
+            .collect();
+        let m = measure(strings.len(), 1, 1, |i| {
+            let (u, s, p) = &strings[i];
+            casbin.check(u, s, p)
+        });
+        compare(
+            "casbin-rs enforce",
+            &m.answers,
+            &mut rows,
+            m.median_ns,
+            builds["casbin"],
+        );
+    }
+    rows
+}
+
+fn print(plan: &Plan, rows: &[Row]) {
+    let pg = &rows[0];
+    let floor = rows
+        .iter()
+        .find(|r| r.engine.starts_with("flat"))
+        .expect("floor row");
+    println!(
+        "{:<32} {:>9} {:>13} {:>8} {:>8} | {:>8} {:>7} {:>7} | {:>9} {:>7} {:>9}",
+        "engine",
+        "queries",
+        "median ns",
+        "×pg",
+        "×floor",
+        "build s",
+        "×pg",
+        "×floor",
+        "peak MB",
+        "×floor",
+        "after MB"
+    );
+    for r in rows {
+        println!(
+            "{:<32} {:>9} {:>13.1} {:>8.2} {:>8.2} | {:>8.3} {:>7.2} {:>7.2} | {:>9.0} {:>7.2} {:>9.0}",
+            r.engine,
+            r.queries,
+            r.ns,
+            r.ns / pg.ns,
+            r.ns / floor.ns,
+            r.build.seconds,
+            r.build.seconds / pg.build.seconds,
+            r.build.seconds / floor.build.seconds,
+            r.build.peak_mb,
+            r.build.peak_mb / floor.build.peak_mb,
+            r.build.rss_mb,
+        );
+    }
+    let _ = plan;
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let size_of = |name: &str| match name {
+        "small" => generator::SMALL,
+        "large" => generator::LARGE,
+        other => panic!("unknown size {other}"),
+    };
+    if args.len() == 4 && args[1] == "--child" {
+        child(&args[2], size_of(&args[3]));
+        return ExitCode::SUCCESS;
+    }
+    let only: Option<&str> = args.get(1).map(String::as_str);
+
+    let plans = [
+        Plan {
+            name: "small",
+            size: generator::SMALL,
+            fast: 1_000_000,
+            naive: 1_000_000,
+            cedar: 100_000,
+            casbin: 1_000,
+        },
+        Plan {
+            name: "large",
+            size: generator::LARGE,
+            fast: 1_000_000,
+            naive: 200_000,
+            cedar: 0,
+            casbin: 100,
+        },
+    ];
+    println!(
+        "privgraph peer comparison (design §6 shared generator, seed {:#x}); {} CPUs",
+        generator::SEED,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "Every engine answers the first N of the same uniformly random queries; N differs \
+         (column 'queries'): cedar {} (small only: its entity closure of the large graph \
+         needs 2.4–17.5 GB), casbin {} small / {} large (milliseconds per check).",
+        plans[0].cedar, plans[0].casbin, plans[1].casbin
+    );
+    println!(
+        "Check ns = median over batches of the mean per check (batches of 1,000; 100 for \
+         the naive search, 50 for cedar, 1 for casbin). Build s and memory: three child \
+         processes per engine (median build time reported); peak MB = VmHWM growth during the build, after MB = VmRSS \
+         after it minus VmHWM before it."
+    );
+    let mut disagreements = 0;
+    for plan in &plans {
+        if only.is_some_and(|o| o != plan.name) {
+            continue;
+        }
+        let started = Instant::now();
+        let rows = run(plan, &mut disagreements);
+        print(plan, &rows);
+        println!(
+            "   ({} graph done in {:.0} s)",
+            plan.name,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if disagreements > 0 {
+        eprintln!("FAILED: {disagreements} disagreements with privgraph");
+        ExitCode::FAILURE
+    } else {
+        println!("\nAll engines agree with privgraph on every query they answered.");
+        ExitCode::SUCCESS
+    }
+}
