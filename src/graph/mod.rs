@@ -256,6 +256,19 @@ impl Graph {
         }
     }
 
+    /// The keys of one link list of a resource (its shares, handles or linked
+    /// harvesters/spaces); empty for an unknown key.
+    fn link_keys<K: Kind<Node = ResourceNode<P>>, P, L: Kind>(
+        &self,
+        key: Key<K>,
+        list: impl Fn(&nodes::Links) -> &Vec<u32>,
+    ) -> Vec<Key<L>> {
+        K::slab(self)
+            .get(key.index, key.generation)
+            .map(|node| list(&node.links).iter().map(|&i| self.key_of(i)).collect())
+            .unwrap_or_default()
+    }
+
     fn key_of<K: Kind>(&self, index: u32) -> Key<K> {
         Key::new(index, K::slab(self).generation(index))
     }
@@ -1304,16 +1317,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn space_shares(&self, space: Key<Space>) -> Vec<Key<Share>> {
-        self.spaces
-            .get(space.index, space.generation)
-            .map(|node| {
-                node.links
-                    .children
-                    .iter()
-                    .map(|&s| self.key_of(s))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.link_keys(space, |links| &links.children)
     }
 
     /// The space a share belongs to.
@@ -1359,16 +1363,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn handle_service_handles(&self, handle_service: Key<HandleService>) -> Vec<Key<Handle>> {
-        self.handle_services
-            .get(handle_service.index, handle_service.generation)
-            .map(|node| {
-                node.links
-                    .children
-                    .iter()
-                    .map(|&h| self.key_of(h))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.link_keys(handle_service, |links| &links.children)
     }
 
     /// The handle service a handle is registered in.
@@ -1419,10 +1414,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn harvester_spaces(&self, harvester: Key<Harvester>) -> Vec<Key<Space>> {
-        self.harvesters
-            .get(harvester.index, harvester.generation)
-            .map(|node| node.links.linked.iter().map(|&s| self.key_of(s)).collect())
-            .unwrap_or_default()
+        self.link_keys(harvester, |links| &links.linked)
     }
 
     /// The harvesters a space is linked to.
@@ -1435,9 +1427,6 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn space_harvesters(&self, space: Key<Space>) -> Vec<Key<Harvester>> {
-        self.spaces
-            .get(space.index, space.generation)
-            .map(|node| node.links.linked.iter().map(|&h| self.key_of(h)).collect())
-            .unwrap_or_default()
+        self.link_keys(space, |links| &links.linked)
     }
 }
