@@ -262,6 +262,12 @@ impl<K> Key<K> {
     pub const fn index(self) -> u32 {
         self.index
     }
+
+    /// The same slot as a key of kind `L`. Only for callers that have checked that `K`
+    /// and `L` are the same kind (generic code that learns it from `T::TARGET`).
+    pub(crate) const fn same_kind_as<L>(self) -> Key<L> {
+        Key::new(self.index, self.generation)
+    }
 }
 
 impl<K> Clone for Key<K> {

@@ -887,6 +887,25 @@ impl Graph {
         Ok(())
     }
 
+    /// Whether a harvester and a space are linked. O(links), allocation-free.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Harvester, Space};
+    /// let mut graph = Graph::new();
+    /// let (h, s) = (graph.create::<Harvester>("h")?, graph.create::<Space>("s")?);
+    /// assert!(!graph.is_harvester_linked(h, s));
+    /// graph.link_harvester_space(h, s)?;
+    /// assert!(graph.is_harvester_linked(h, s));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn is_harvester_linked(&self, harvester: Key<Harvester>, space: Key<Space>) -> bool {
+        self.spaces.is_live(space.index, space.generation)
+            && self
+                .harvesters
+                .get(harvester.index, harvester.generation)
+                .is_some_and(|node| node.links.linked.contains(&space.index))
+    }
+
     /// Removes a harvester ↔ space link.
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`]. O(links).

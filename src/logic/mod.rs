@@ -347,20 +347,18 @@ impl Engine {
         )
     }
 
+    /// The entity as a space key, when `T` is spaces (no id lookup: same slot).
     fn as_space<T: Target>(&self, entity: Option<Key<T>>) -> Option<Key<Space>> {
-        let entity = entity?;
         (T::TARGET == TargetKind::Space)
-            .then(|| self.graph.id(entity))
-            .flatten()
-            .and_then(|id| self.graph.key::<Space>(id))
+            .then_some(entity?)
+            .map(Key::same_kind_as)
     }
 
+    /// The handle service of the entity, when `T` is handles.
     fn handle_service_of<T: Target>(&self, entity: Option<Key<T>>) -> Option<Key<HandleService>> {
-        let entity = entity?;
-        if T::TARGET != TargetKind::Handle {
-            return None;
-        }
-        let handle = self.graph.key::<Handle>(self.graph.id(entity)?)?;
+        let handle: Key<Handle> = (T::TARGET == TargetKind::Handle)
+            .then_some(entity?)
+            .map(Key::same_kind_as)?;
         self.graph.handle_service_of(handle)
     }
 
@@ -1049,7 +1047,8 @@ impl Engine {
             }
             SpaceOp::RemoveHarvester { id, harvester_id } => {
                 let s = self.entity::<Space>(id)?;
-                let h = self.linked_harvester(s, harvester_id)?;
+                let h = self.entity::<Harvester>(harvester_id)?;
+                self.check_link(h, s)?;
                 self.authorize(auth, &rules::space_remove_harvester(), Some(s), None, false)?;
                 applied(self.graph.unlink_harvester_space(h, s))?;
                 Ok(Outcome::NoContent)
@@ -1057,17 +1056,10 @@ impl Engine {
         }
     }
 
-    fn linked_harvester(
-        &self,
-        space: Key<Space>,
-        harvester_id: &str,
-    ) -> Result<Key<Harvester>, Error> {
-        let h = self
-            .graph
-            .key::<Harvester>(harvester_id)
-            .ok_or(Error::NotFound)?;
-        if self.graph.harvester_spaces(h).contains(&space) {
-            Ok(h)
+    /// Pipeline step 1 for the harvester ↔ space link routes: the link must exist.
+    fn check_link(&self, harvester: Key<Harvester>, space: Key<Space>) -> Result<(), Error> {
+        if self.graph.is_harvester_linked(harvester, space) {
+            Ok(())
         } else {
             Err(Error::NotFound)
         }
@@ -1102,10 +1094,8 @@ impl Engine {
             }
             HarvesterOp::RemoveSpace { id, space_id } => {
                 let h = self.entity::<Harvester>(id)?;
-                let s = self.graph.key::<Space>(space_id).ok_or(Error::NotFound)?;
-                if !self.graph.harvester_spaces(h).contains(&s) {
-                    return Err(Error::NotFound);
-                }
+                let s = self.entity::<Space>(space_id)?;
+                self.check_link(h, s)?;
                 self.authorize(auth, &rules::harvester_remove_space(), Some(h), None, false)?;
                 applied(self.graph.unlink_harvester_space(h, s))?;
                 Ok(Outcome::NoContent)
