@@ -137,7 +137,7 @@ fn keys(line: &Value) -> BTreeSet<&str> {
 // =======================================================================================
 
 fn seeds_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seeds.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seeds.json")
 }
 
 #[test]
