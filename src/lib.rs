@@ -12,6 +12,7 @@
 pub mod graph;
 pub mod inspect;
 pub mod logic;
+mod objects;
 pub mod privileges;
 pub mod rest;
 pub mod scenario;

@@ -1,12 +1,13 @@
-//! Snapshot format v1: the direct graph as JSON, loaded and saved (design §3, a
-//! contract).
+//! Snapshot format v1: the direct graph as JSON, loaded and saved. The format is a
+//! contract, written out key by key in the repository's `docs/snapshot-format.md`.
 //!
 //! A [`Snapshot`] is the serde model of the format: every entity with its direct
 //! relations, each carrying privileges as arrays of Onezone names. Effective relations
 //! are not stored; [`Snapshot::to_graph`] rebuilds them. Keys are camelCase, unknown keys
 //! are refused (so a typo is an error, not a silently empty relation), a member id
-//! repeated inside one member map is refused, and every key but `version` may be
-//! omitted.
+//! repeated inside one member map is refused, every record is a JSON object (a
+//! positional array such as `["u1"]` for a user is refused), and every key but
+//! `version` may be omitted.
 //!
 //! ```
 //! use privgraph::graph::{Graph, HandleService, User};
@@ -43,7 +44,8 @@
 //! Parsing is linear in the text. Building costs what the [`Graph`] mutations cost: in
 //! total, proportional to the effective relations (with their first hops) of the result.
 //! A snapshot of 100,000 users and 10,000 nested groups loads in a few seconds in
-//! release builds. [`Snapshot::to_json`] sorts a copy of the snapshot, then writes it.
+//! release builds. [`Snapshot::to_json`] sorts a copy of the snapshot, then writes it
+//! (compact; [`Snapshot::to_json_pretty`] and [`save_pretty`] indent it).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -58,6 +60,7 @@ use crate::graph::{
     Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, Share, Space, Target,
     User,
 };
+use crate::objects::objects_only;
 use crate::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
     HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
@@ -98,7 +101,7 @@ pub type MemberMap<P> = BTreeMap<String, P>;
 /// # Ok::<(), privgraph::snapshot::SnapshotError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct Snapshot {
     /// Format version; must be [`VERSION`] (1).
     pub version: u64,
@@ -157,7 +160,7 @@ impl Default for Snapshot {
 /// assert_eq!(user.oz_privileges, Oz::OZ_USERS_VIEW);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserEntry {
     /// The user's id.
     #[serde(default)]
@@ -177,7 +180,7 @@ pub struct UserEntry {
 /// assert!(group.users.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupEntry {
     /// The group's id.
     #[serde(default)]
@@ -201,7 +204,7 @@ pub struct GroupEntry {
 /// assert_eq!(space.owners, ["u1"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SpaceEntry {
     /// The space's id.
     #[serde(default)]
@@ -225,7 +228,7 @@ pub struct SpaceEntry {
 /// assert_eq!(share.space_id, "s1");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShareEntry {
     /// The share's id.
     #[serde(default)]
@@ -246,6 +249,7 @@ pub struct ShareEntry {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(
+    remote = "Self",
     rename_all = "camelCase",
     deny_unknown_fields,
     bound(serialize = "P: Serialize", deserialize = "P: Deserialize<'de>")
@@ -298,7 +302,7 @@ pub type AtmInventoryEntry = ResourceEntry<AtmInventoryPrivileges>;
 /// assert_eq!((h.handle_service_id.as_str(), h.share_id.as_str()), ("hs1", "sh1"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct HandleEntry {
     /// The handle's id.
     #[serde(default)]
@@ -325,7 +329,7 @@ pub struct HandleEntry {
 /// assert_eq!(hv.spaces, ["s1"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct HarvesterEntry {
     /// The harvester's id.
     #[serde(default)]
@@ -340,6 +344,17 @@ pub struct HarvesterEntry {
     #[serde(default)]
     pub spaces: Vec<String>,
 }
+
+objects_only!(serialize:
+    Snapshot => "a snapshot",
+    UserEntry => "a user entry",
+    GroupEntry => "a group entry",
+    SpaceEntry => "a space entry",
+    ShareEntry => "a share entry",
+    ResourceEntry<P> => "a handle service, cluster or automation inventory entry",
+    HandleEntry => "a handle entry",
+    HarvesterEntry => "a harvester entry",
+);
 
 // ----- errors ------------------------------------------------------------------------
 
@@ -606,24 +621,44 @@ impl Snapshot {
         }
     }
 
-    /// The snapshot as pretty JSON, deterministic: entities sorted by id, owners and
-    /// linked spaces sorted, member maps by key, privileges by name. Every key is
-    /// written, empty ones included.
+    /// The snapshot as compact JSON (no whitespace), deterministic: entities sorted by
+    /// id, owners and linked spaces sorted, member maps by key, privileges by name.
+    /// Every key is written, empty ones included. [`Snapshot::to_json_pretty`] writes
+    /// the same with indentation.
     ///
     /// ```
     /// use privgraph::snapshot::Snapshot;
     /// let text = r#"{"version": 1, "users": [{"id": "b"}, {"id": "a"}]}"#;
     /// let json = Snapshot::from_json(text)?.to_json();
-    /// assert!(json.find("\"a\"").unwrap() < json.find("\"b\"").unwrap());
+    /// assert!(json.starts_with(r#"{"version":1,"users":[{"id":"a","ozPrivileges":[]},{"id":"b""#));
     /// assert_eq!(Snapshot::from_json(&json)?.to_json(), json);
     /// # Ok::<(), privgraph::snapshot::SnapshotError>(())
     /// ```
     pub fn to_json(&self) -> String {
+        self.write(serde_json::to_string)
+    }
+
+    /// [`Snapshot::to_json`] indented by two spaces, one key per line: for reading and
+    /// diffing (about twice the size).
+    ///
+    /// ```
+    /// use privgraph::snapshot::Snapshot;
+    /// let snapshot = Snapshot::from_json(r#"{"version": 1, "users": [{"id": "u1"}]}"#)?;
+    /// let pretty = snapshot.to_json_pretty();
+    /// assert!(pretty.starts_with("{\n  \"version\": 1,\n"));
+    /// assert_eq!(Snapshot::from_json(&pretty)?, snapshot);
+    /// # Ok::<(), privgraph::snapshot::SnapshotError>(())
+    /// ```
+    pub fn to_json_pretty(&self) -> String {
+        self.write(serde_json::to_string_pretty)
+    }
+
+    fn write(&self, to_string: fn(&Snapshot) -> serde_json::Result<String>) -> String {
         let mut sorted = self.clone();
         sorted.canonicalize();
         // Serializing this model cannot fail: every map key is a string and every value
         // a string, a number or a list of them.
-        serde_json::to_string_pretty(&sorted).expect("a snapshot always serializes")
+        to_string(&sorted).expect("a snapshot always serializes")
     }
 
     /// Sorts entities by id and owner and linked-space lists by id: the order
@@ -889,7 +924,8 @@ pub fn load(json: &str) -> Result<Graph, SnapshotError> {
     Snapshot::from_json(json)?.to_graph()
 }
 
-/// Writes a graph as snapshot JSON: [`Snapshot::from_graph`] then [`Snapshot::to_json`].
+/// Writes a graph as compact snapshot JSON: [`Snapshot::from_graph`] then
+/// [`Snapshot::to_json`].
 ///
 /// ```
 /// use privgraph::graph::{Graph, Cluster};
@@ -897,11 +933,29 @@ pub fn load(json: &str) -> Result<Graph, SnapshotError> {
 /// let mut graph = Graph::new();
 /// graph.create::<Cluster>("c1")?;
 /// let json = save(&graph);
+/// assert!(!json.contains('\n'));
 /// assert_eq!(load(&json)?, graph);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn save(graph: &Graph) -> String {
     Snapshot::from_graph(graph).to_json()
+}
+
+/// [`save`], indented for people: [`Snapshot::from_graph`] then
+/// [`Snapshot::to_json_pretty`].
+///
+/// ```
+/// use privgraph::graph::{Graph, Cluster};
+/// use privgraph::snapshot::{load, save, save_pretty};
+/// let mut graph = Graph::new();
+/// graph.create::<Cluster>("c1")?;
+/// let pretty = save_pretty(&graph);
+/// assert!(pretty.lines().count() > 1 && pretty.len() > save(&graph).len());
+/// assert_eq!(load(&pretty)?, graph);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save_pretty(graph: &Graph) -> String {
+    Snapshot::from_graph(graph).to_json_pretty()
 }
 
 // ----- building helpers ----------------------------------------------------------------

@@ -144,6 +144,25 @@ fn load_save_load_is_identical() {
 }
 
 #[test]
+fn save_is_compact_and_save_pretty_is_the_same_document_indented() {
+    let graph = load(&example()).unwrap();
+    let compact = save(&graph);
+    let pretty = privgraph::snapshot::save_pretty(&graph);
+    // Compact: no whitespace outside strings (no id or name here contains any).
+    assert!(
+        !compact.contains([' ', '\n', '\t']),
+        "save is compact: {compact}"
+    );
+    assert!(pretty.contains("\n  \"users\": ["), "{pretty}");
+    assert!(pretty.len() > compact.len() * 3 / 2, "{pretty}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&pretty).unwrap(),
+        serde_json::from_str::<Value>(&compact).unwrap()
+    );
+    assert_eq!(load(&pretty).unwrap(), graph);
+}
+
+#[test]
 fn input_order_does_not_change_the_graph() {
     let mut snapshot = Snapshot::from_json(&example()).unwrap();
     let canonical = snapshot.to_graph().unwrap();
@@ -261,6 +280,57 @@ fn unknown_key_is_refused_and_named() {
             other => panic!("unexpected {other:?} for {json}"),
         }
     }
+}
+
+#[test]
+fn positional_arrays_are_refused_where_an_object_is_expected() {
+    // serde's derive would read each of these as the object with the same fields in
+    // declaration order (a user `u1`, a share `sh1` of `s1`, …).
+    for (json, what) in [
+        (r#"[1, [{"id": "u1"}]]"#, "a snapshot"),
+        (r#"{"version": 1, "users": [["u1"]]}"#, "a user entry"),
+        (r#"{"version": 1, "users": [["u1", []]]}"#, "a user entry"),
+        (
+            r#"{"version": 1, "groups": [["g1", [], {}, {}]]}"#,
+            "a group entry",
+        ),
+        (
+            r#"{"version": 1, "spaces": [["s1", [], {}, {}]]}"#,
+            "a space entry",
+        ),
+        (
+            r#"{"version": 1, "spaces": [{"id": "s1"}], "shares": [["sh1", "s1"]]}"#,
+            "a share entry",
+        ),
+        (
+            r#"{"version": 1, "handleServices": [["hs1"]]}"#,
+            "a handle service, cluster or automation inventory entry",
+        ),
+        (
+            r#"{"version": 1, "clusters": [["c1", {}, {}]]}"#,
+            "a handle service, cluster or automation inventory entry",
+        ),
+        (
+            r#"{"version": 1, "handles": [["h1", "hs1", "sh1"]]}"#,
+            "a handle entry",
+        ),
+        (
+            r#"{"version": 1, "harvesters": [["hv1"]]}"#,
+            "a harvester entry",
+        ),
+    ] {
+        match load_err(json) {
+            SnapshotError::Json { message, .. } => assert_eq!(
+                message,
+                format!("invalid type: sequence, expected a JSON object for {what}"),
+                "{json}"
+            ),
+            other => panic!("unexpected {other:?} for {json}"),
+        }
+    }
+    // The same entries written as objects load.
+    let graph = load(r#"{"version": 1, "users": [{"id": "u1"}]}"#).unwrap();
+    assert!(graph.key::<User>("u1").is_some());
 }
 
 #[test]
