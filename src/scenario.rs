@@ -1,5 +1,6 @@
-//! Scenario files (design §5): a snapshot and a list of requests with expectations,
-//! replayed through the [`crate::rest`] adapter.
+//! Scenario files: a snapshot and a list of requests with expectations, replayed
+//! through the [`crate::rest`] adapter. The format is a contract, written out in the
+//! repository's `docs/scenario-format.md`.
 //!
 //! ```
 //! use privgraph::scenario::replay;
@@ -13,6 +14,7 @@
 //! let mut out = Vec::new();
 //! let report = replay(scenario, &mut out)?;
 //! assert!(report.mismatches.is_empty());
+//! assert_eq!(report.to_string(), "replayed 2 steps: 3 expectations held, 0 failed");
 //! assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
 //! # Ok::<(), privgraph::scenario::ScenarioError>(())
 //! ```
@@ -22,21 +24,28 @@
 //! step's `capture` stores the last segment of its location; `${NAME}` in a later
 //! step's `path`, `auth` or body strings is replaced by it. `expect.body` must equal the
 //! answer, except that arrays of strings (privileges, ids) compare as sets.
+//!
+//! [`replay_with`] also hands each step, as it runs, to an observer: a [`StepRecord`]
+//! whose `Display` is the line a person reads (who did what, what came back, whether
+//! the expectations held); [`Report`]'s `Display` is the closing summary.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::Write;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::logic::{Auth, Engine};
+use crate::objects::objects_only;
 use crate::rest;
 use crate::snapshot::{Snapshot, SnapshotError};
 
-/// A scenario that cannot be run (the CLI exits with 2).
+/// A scenario that cannot be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// The file is not a scenario: bad JSON, unknown keys, missing `snapshot`/`steps`.
+    /// The file is not a scenario: bad JSON, unknown keys, missing `snapshot`/`steps`,
+    /// a positional array where a step or an expectation is expected.
     #[error("not a scenario file: {0}")]
     Format(#[from] serde_json::Error),
     /// Its snapshot does not load.
@@ -72,7 +81,7 @@ pub enum ScenarioError {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct ScenarioFile {
     /// Kept as raw text so that the snapshot loader sees it as written (repeated keys,
     /// positions).
@@ -81,7 +90,7 @@ struct ScenarioFile {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct Step {
     auth: String,
     method: String,
@@ -95,13 +104,19 @@ struct Step {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct Expect {
     #[serde(default)]
     status: Option<u16>,
     #[serde(default)]
     body: Option<Value>,
 }
+
+objects_only!(
+    ScenarioFile => "a scenario",
+    Step => "a step",
+    Expect => "an expectation",
+);
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,19 +132,162 @@ pub struct Mismatch {
 }
 
 /// What a replay found.
+///
+/// Its `Display` is the summary line: steps run, expectations held and failed, and the
+/// steps that failed.
+///
+/// ```
+/// use privgraph::scenario::{Mismatch, Report};
+/// let mut report = Report { steps: 4, expectations: 5, mismatches: Vec::new() };
+/// assert_eq!(report.to_string(), "replayed 4 steps: 5 expectations held, 0 failed");
+/// report.mismatches.push(Mismatch {
+///     step: 2, field: "status", expected: 200.into(), actual: 403.into(),
+/// });
+/// assert_eq!(report.to_string(),
+///            "replayed 4 steps: 4 expectations held, 1 failed (step 2)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {
     /// How many steps ran.
     pub steps: usize,
+    /// How many expectations were checked (a step's `expect.status` and `expect.body`
+    /// count one each).
+    pub expectations: usize,
     /// Every expectation that did not hold, in step order.
     pub mismatches: Vec<Mismatch>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let failed = self.mismatches.len();
+        write!(
+            f,
+            "replayed {} {}: {} {} held, {failed} failed",
+            self.steps,
+            plural(self.steps, "step", "steps"),
+            self.expectations.saturating_sub(failed),
+            plural(
+                self.expectations.saturating_sub(failed),
+                "expectation",
+                "expectations"
+            ),
+        )?;
+        let mut steps: Vec<usize> = self.mismatches.iter().map(|m| m.step).collect();
+        steps.dedup();
+        if !steps.is_empty() {
+            let list: Vec<String> = steps.iter().map(usize::to_string).collect();
+            let word = plural(steps.len(), "step", "steps");
+            write!(f, " ({word} {})", list.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// One step as it ran: what was asked, what came back, which expectations failed.
+///
+/// Its `Display` is the line (or lines) a person reads, e.g.
+/// `step 3  user:u1  PUT /handle_services/hs1/groups/g1/privileges  -> 204  ok`: the
+/// step, the client, the request, the status with a short form of the answer (an
+/// error's id, a 201's location, else the body cut at 120 characters), then `ok` when
+/// every expectation held, `FAILED` (and one pair of `expected`/`actual` lines per
+/// failed expectation) when one did not, `unchecked` when the step expects nothing.
+///
+/// ```
+/// use privgraph::scenario::replay_with;
+/// let scenario = r#"{"snapshot": {"version": 1, "users": [{"id": "u1"}]},
+///   "steps": [{"auth": "user:u1", "method": "GET", "path": "/groups/g1/users",
+///              "expect": {"status": 200}}]}"#;
+/// let mut lines = Vec::new();
+/// replay_with(scenario, &mut std::io::sink(), &mut |step| lines.push(step.to_string()))?;
+/// assert_eq!(lines, ["step 1  user:u1  GET /groups/g1/users  -> 404 notFound  FAILED\n  \
+///                     expected status: 200\n  actual status:   404"]);
+/// # Ok::<(), privgraph::scenario::ScenarioError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepRecord<'a> {
+    /// The step (from 1).
+    pub step: usize,
+    /// The client, as written in the step after substitution (`user:u1`, `root`, …).
+    pub auth: &'a str,
+    /// The request's method.
+    pub method: &'a str,
+    /// The request's path, after substitution.
+    pub path: &'a str,
+    /// The answer's status.
+    pub status: u16,
+    /// The answer's body (`None` when it has none).
+    pub body: Option<&'a Value>,
+    /// The answer's location (for a 201).
+    pub location: Option<&'a str>,
+    /// How many expectations the step checked (0, 1 or 2).
+    pub expectations: usize,
+    /// The step's expectations that did not hold.
+    pub mismatches: &'a [Mismatch],
+}
+
+/// How much of a body a step line shows.
+const BODY_SHOWN: usize = 120;
+
+impl fmt::Display for StepRecord<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "step {}  {}  {} {}  -> {}",
+            self.step, self.auth, self.method, self.path, self.status
+        )?;
+        let error_id = self
+            .body
+            .and_then(|body| body.pointer("/error/id"))
+            .and_then(Value::as_str);
+        if let Some(id) = error_id {
+            write!(f, " {id}")?;
+        } else if let Some(location) = self.location {
+            write!(f, " {location}")?;
+        } else if let Some(body) = self.body {
+            let text = body.to_string();
+            match text.char_indices().nth(BODY_SHOWN) {
+                Some((cut, _)) => write!(f, " {}…", &text[..cut])?,
+                None => write!(f, " {text}")?,
+            }
+        }
+        let verdict = match (self.expectations, self.mismatches.is_empty()) {
+            (0, _) => "unchecked",
+            (_, true) => "ok",
+            (_, false) => "FAILED",
+        };
+        write!(f, "  {verdict}")?;
+        for m in self.mismatches {
+            write!(
+                f,
+                "\n  expected {field}: {}\n  actual {field}:   {}",
+                m.expected,
+                m.actual,
+                field = m.field
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs the scenario in `text`, writing one JSON line per step to `out`.
 ///
 /// Errors mean the scenario could not be run at all; failed expectations are in the
-/// [`Report`].
+/// [`Report`]. [`replay_with`] also reports each step as it runs.
 pub fn replay(text: &str, out: &mut dyn Write) -> Result<Report, ScenarioError> {
+    replay_with(text, out, &mut |_| {})
+}
+
+/// [`replay`], handing each step to `observer` once its line is written and its
+/// expectations are checked.
+pub fn replay_with(
+    text: &str,
+    out: &mut dyn Write,
+    observer: &mut dyn FnMut(&StepRecord<'_>),
+) -> Result<Report, ScenarioError> {
     let file: ScenarioFile = serde_json::from_str(text)?;
     let snapshot = Snapshot::from_json(file.snapshot.get())?;
     let mut engine = Engine::new(snapshot.to_graph()?);
@@ -164,18 +322,22 @@ pub fn replay(text: &str, out: &mut dyn Write) -> Result<Report, ScenarioError> 
             let last = location.rsplit('/').next().unwrap_or_default();
             captures.insert(name.clone(), last.to_owned());
         }
+        let failed_before = report.mismatches.len();
+        let mut expectations = 0;
         if let Some(expect) = &step.expect {
-            if let Some(status) = expect.status
-                && status != response.status
-            {
-                report.mismatches.push(Mismatch {
-                    step: n,
-                    field: "status",
-                    expected: Value::from(status),
-                    actual: Value::from(response.status),
-                });
+            if let Some(status) = expect.status {
+                expectations += 1;
+                if status != response.status {
+                    report.mismatches.push(Mismatch {
+                        step: n,
+                        field: "status",
+                        expected: Value::from(status),
+                        actual: Value::from(response.status),
+                    });
+                }
             }
             if let Some(expected) = &expect.body {
+                expectations += 1;
                 let expected = substitute_json(expected, &captures, n)?;
                 if !matches_json(&expected, &body_json) {
                     report.mismatches.push(Mismatch {
@@ -188,6 +350,18 @@ pub fn replay(text: &str, out: &mut dyn Write) -> Result<Report, ScenarioError> 
             }
         }
         report.steps = n;
+        report.expectations += expectations;
+        observer(&StepRecord {
+            step: n,
+            auth: &auth_text,
+            method: &step.method,
+            path: &path,
+            status: response.status,
+            body: response.body.as_ref(),
+            location: response.location.as_deref(),
+            expectations,
+            mismatches: &report.mismatches[failed_before..],
+        });
     }
     Ok(report)
 }
