@@ -1,34 +1,50 @@
-//! The `privgraph` command line. Thin by design: it parses arguments and calls the
-//! library (`privgraph::scenario`, `privgraph::inspect`, `privgraph::snapshot`), where
-//! every decision lives and is tested.
-//!
-//! Exit codes: 0 success (`check`: allow), 1 a replay expectation failed or a snapshot
-//! is invalid, 2 unreadable input or bad arguments, 3 `check`/`explain`: deny.
+//! The `privgraph` command line. Thin by design: it parses arguments, reads files and
+//! calls the library (`privgraph::scenario`, `privgraph::inspect`,
+//! `privgraph::snapshot`), where every decision lives and is tested. What each command
+//! prints and its exit codes are written out in the repository's `docs/cli.md`.
 
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use privgraph::graph::{Graph, TargetKind};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use privgraph::graph::{
+    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, Share, Space,
+    TargetKind, User,
+};
+use privgraph::inspect::{self, Explanation, QueryError};
 use privgraph::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
     HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
 };
-use privgraph::{inspect, scenario, snapshot};
+use privgraph::scenario::{self, ScenarioError};
+use privgraph::snapshot;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer as _};
 
-const EXIT_MISMATCH: u8 = 1;
-const EXIT_UNREADABLE: u8 = 2;
-const EXIT_DENY: u8 = 3;
+/// One exit code per kind of failure (the table of `docs/cli.md`).
+mod exit {
+    /// `replay`: an expectation did not hold.
+    pub const MISMATCH: u8 = 1;
+    /// Bad arguments (a name that names nothing included), a file that cannot be
+    /// read, output that cannot be written.
+    pub const USAGE: u8 = 2;
+    /// `check`, `explain`: the user does not hold the privilege.
+    pub const DENY: u8 = 3;
+    /// A file was read but its content is not what the command takes.
+    pub const INVALID: u8 = 4;
+}
 
 /// privgraph: Onezone's membership and privilege model as an embedded engine.
 #[derive(Parser)]
 #[command(
+    name = "privgraph",
     version,
-    about,
-    after_help = "Exit codes: 0 success or allow, 1 failed expectation or invalid snapshot, 2 unreadable input, 3 deny."
+    after_help = "Exit codes: 0 success (allowed, every expectation held, valid), \
+                  1 an expectation failed, 2 bad arguments or unreadable file, 3 denied, \
+                  4 invalid content."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,17 +53,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Replay a scenario (a snapshot and requests with expectations); prints one JSON
-    /// line per step and exits 0 when every expectation holds, 1 otherwise.
+    /// Replay a scenario (a snapshot and requests with expectations): one JSON line per
+    /// step on stdout, a readable line per step and a summary on stderr; exit 0 when
+    /// every expectation holds, 1 otherwise.
     Replay {
         /// The scenario file (JSON).
         file: PathBuf,
     },
     /// Print `allow` (exit 0) or `deny` (exit 3): does the user hold the privilege?
-    Check(Question),
-    /// Print, as JSON lines, every path of memberships (or ownership) that gives the
-    /// user the privilege; exit 0 if any, 3 if none.
-    Explain(Question),
+    /// With --batch, answer one JSON query per line of FILE (or stdin for `-`), one
+    /// line of output each.
+    Check(CheckArgs),
+    /// Why: one JSON line per path of memberships (or ownership) that gives the user
+    /// the privilege (exit 0); on a denial, one JSON line with what the user holds
+    /// there (exit 3).
+    Explain {
+        #[command(flatten)]
+        question: Question,
+    },
     /// Snapshot files.
     Snapshot {
         #[command(subcommand)]
@@ -59,8 +82,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SnapshotCommand {
-    /// Load and validate a snapshot; prints entity counts as JSON (exit 0), or the
-    /// offending id (exit 1).
+    /// Load and validate a snapshot; prints entity counts as JSON (exit 0), or names
+    /// the offending id (exit 4).
     Validate {
         /// The snapshot file (JSON, format v1).
         file: PathBuf,
@@ -68,28 +91,57 @@ enum SnapshotCommand {
 }
 
 #[derive(Args)]
-#[group(id = "target", required = true, multiple = false)]
+struct CheckArgs {
+    #[command(flatten)]
+    question: Question,
+    /// Answer many queries against one load: one JSON object per line,
+    /// {"user", "kind", "id", "privilege"}; `-` reads stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "privilege", "target"])]
+    batch: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct Question {
+    /// The snapshot file (JSON, format v1).
+    #[arg(long)]
+    snapshot: PathBuf,
+    /// The user id (required without --batch).
+    #[arg(long)]
+    user: Option<String>,
+    #[command(flatten)]
+    target: Target,
+    /// A privilege name of the target's vocabulary, e.g. `handle_service_update`
+    /// (required without --batch).
+    #[arg(long)]
+    privilege: Option<String>,
+}
+
+/// Exactly one of these names the target (required without --batch; checked in
+/// [`Question::single`], since clap cannot make a group required unless another
+/// argument is present).
+#[derive(Args)]
+#[group(id = "target", multiple = false)]
 struct Target {
     /// A group id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     group: Option<String>,
     /// A space id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     space: Option<String>,
     /// A handle service id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     handle_service: Option<String>,
     /// A handle id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     handle: Option<String>,
     /// A harvester id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     harvester: Option<String>,
     /// A cluster id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     cluster: Option<String>,
     /// An automation inventory id.
-    #[arg(long, group = "target")]
+    #[arg(long)]
     atm_inventory: Option<String>,
 }
 
@@ -109,140 +161,212 @@ impl Target {
     }
 }
 
-#[derive(Args)]
-struct Question {
-    /// The snapshot file (JSON, format v1).
-    #[arg(long)]
-    snapshot: PathBuf,
-    /// The user id.
-    #[arg(long)]
-    user: String,
-    #[command(flatten)]
-    target: Target,
-    /// A privilege name of the target's vocabulary, e.g. `handle_service_update`.
-    #[arg(long)]
-    privilege: String,
+/// One question, every part given.
+struct Single<'a> {
+    user: &'a str,
+    kind: TargetKind,
+    id: &'a str,
+    privilege: &'a str,
 }
 
-fn read(path: &PathBuf) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path).map_err(|err| {
-        eprintln!("privgraph: cannot read {}: {err}", path.display());
-        ExitCode::from(EXIT_UNREADABLE)
+impl Question {
+    /// The question, or clap's usage error (exit 2) naming what is missing.
+    fn single(&self, subcommand: &str) -> Single<'_> {
+        let missing = |what: &str| -> ! {
+            let mut command = Cli::command();
+            // Gives subcommands their full name (`privgraph check`) in the usage line.
+            command.build();
+            let message = format!("the following required arguments were not provided: {what}");
+            match command.find_subcommand_mut(subcommand) {
+                Some(sub) => sub
+                    .error(ErrorKind::MissingRequiredArgument, message)
+                    .exit(),
+                None => command
+                    .error(ErrorKind::MissingRequiredArgument, message)
+                    .exit(),
+            }
+        };
+        let (kind, id) = self.target.kind_and_id().unwrap_or_else(|| {
+            missing(
+                "one of --group, --space, --handle-service, --handle, --harvester, \
+                 --cluster, --atm-inventory",
+            )
+        });
+        Single {
+            user: self.user.as_deref().unwrap_or_else(|| missing("--user")),
+            kind,
+            id,
+            privilege: self
+                .privilege
+                .as_deref()
+                .unwrap_or_else(|| missing("--privilege")),
+        }
+    }
+}
+
+/// Why a command stopped: its exit code and the message for stderr.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    fn output(err: io::Error) -> Failure {
+        Failure::new(exit::USAGE, format_args!("cannot write the output: {err}"))
+    }
+}
+
+/// The file as text: unreadable is [`exit::USAGE`], readable but not UTF-8 is
+/// [`exit::INVALID`] (invalid content, like any other bad byte in it).
+fn read_text(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|err| {
+        Failure::new(
+            exit::USAGE,
+            format_args!("cannot read {}: {err}", path.display()),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|err| {
+        Failure::new(
+            exit::INVALID,
+            format_args!(
+                "{}: not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                err.utf8_error().valid_up_to()
+            ),
+        )
     })
 }
 
-fn load_graph(path: &PathBuf) -> Result<Graph, ExitCode> {
-    snapshot::load(&read(path)?).map_err(|err| {
-        eprintln!("privgraph: {}: {err}", path.display());
-        ExitCode::from(EXIT_UNREADABLE)
-    })
+fn load_graph(path: &Path) -> Result<Graph, Failure> {
+    snapshot::load(&read_text(path)?)
+        .map_err(|err| Failure::new(exit::INVALID, format_args!("{}: {err}", path.display())))
 }
 
-fn run(cli: Cli) -> Result<ExitCode, ExitCode> {
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let io_error = |err: io::Error| {
-        eprintln!("privgraph: cannot write the output: {err}");
-        ExitCode::from(EXIT_UNREADABLE)
-    };
     match cli.command {
-        Command::Replay { file } => {
-            let text = read(&file)?;
-            let report = scenario::replay(&text, &mut out).map_err(|err| {
-                eprintln!("privgraph: {}: {err}", file.display());
-                ExitCode::from(EXIT_UNREADABLE)
-            })?;
-            for m in &report.mismatches {
-                eprintln!(
-                    "step {}: {} mismatch\n  expected: {}\n  actual:   {}",
-                    m.step, m.field, m.expected, m.actual
-                );
+        Command::Replay { file } => replay(&file, &mut out),
+        Command::Check(args) => match &args.batch {
+            Some(batch) => check_batch(&args.question.snapshot, batch, &mut out),
+            None => {
+                let q = args.question.single("check");
+                let graph = load_graph(&args.question.snapshot)?;
+                let allowed = inspect::check(&graph, q.user, q.kind, q.id, q.privilege)
+                    .map_err(|err| Failure::new(exit::USAGE, err))?;
+                writeln!(out, "{}", if allowed { "allow" } else { "deny" })
+                    .map_err(Failure::output)?;
+                Ok(verdict(allowed))
             }
-            if report.mismatches.is_empty() {
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!(
-                    "privgraph: {} of {} steps did not meet their expectations",
-                    report
-                        .mismatches
-                        .iter()
-                        .map(|m| m.step)
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .len(),
-                    report.steps
-                );
-                Ok(ExitCode::from(EXIT_MISMATCH))
+        },
+        Command::Explain { question } => {
+            let q = question.single("explain");
+            let graph = load_graph(&question.snapshot)?;
+            let explanation = inspect::explain(&graph, q.user, q.kind, q.id, q.privilege)
+                .map_err(|err| Failure::new(exit::USAGE, err))?;
+            match &explanation {
+                Explanation::Allowed(reasons) => {
+                    for reason in reasons {
+                        write_json(&mut out, reason)?;
+                    }
+                }
+                Explanation::Denied(denial) => write_json(&mut out, denial)?,
             }
-        }
-        Command::Check(q) => {
-            let graph = load_graph(&q.snapshot)?;
-            let (kind, id) = q
-                .target
-                .kind_and_id()
-                .ok_or(ExitCode::from(EXIT_UNREADABLE))?;
-            let allowed =
-                inspect::check(&graph, &q.user, kind, id, &q.privilege).map_err(|err| {
-                    eprintln!("privgraph: {err}");
-                    ExitCode::from(EXIT_UNREADABLE)
-                })?;
-            writeln!(out, "{}", if allowed { "allow" } else { "deny" }).map_err(io_error)?;
-            Ok(if allowed {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_DENY)
-            })
-        }
-        Command::Explain(q) => {
-            let graph = load_graph(&q.snapshot)?;
-            let (kind, id) = q
-                .target
-                .kind_and_id()
-                .ok_or(ExitCode::from(EXIT_UNREADABLE))?;
-            let reasons =
-                inspect::explain(&graph, &q.user, kind, id, &q.privilege).map_err(|err| {
-                    eprintln!("privgraph: {err}");
-                    ExitCode::from(EXIT_UNREADABLE)
-                })?;
-            for reason in &reasons {
-                let line = serde_json::to_string(reason).map_err(|err| io_error(err.into()))?;
-                writeln!(out, "{line}").map_err(io_error)?;
-            }
-            Ok(if reasons.is_empty() {
-                ExitCode::from(EXIT_DENY)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(verdict(explanation.is_allowed()))
         }
         Command::Snapshot {
             command: SnapshotCommand::Validate { file },
         } => {
-            let text = read(&file)?;
-            match snapshot::load(&text) {
-                Ok(graph) => {
-                    let counts = serde_json::json!({
-                        "valid": true,
-                        "users": graph.len::<privgraph::graph::User>(),
-                        "groups": graph.len::<privgraph::graph::Group>(),
-                        "spaces": graph.len::<privgraph::graph::Space>(),
-                        "shares": graph.len::<privgraph::graph::Share>(),
-                        "handleServices": graph.len::<privgraph::graph::HandleService>(),
-                        "handles": graph.len::<privgraph::graph::Handle>(),
-                        "harvesters": graph.len::<privgraph::graph::Harvester>(),
-                        "clusters": graph.len::<privgraph::graph::Cluster>(),
-                        "atmInventories": graph.len::<privgraph::graph::AtmInventory>(),
-                    });
-                    writeln!(out, "{counts}").map_err(io_error)?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(err) => {
-                    eprintln!("privgraph: {}: {err}", file.display());
-                    Ok(ExitCode::from(EXIT_MISMATCH))
-                }
-            }
+            let graph = load_graph(&file)?;
+            let counts = serde_json::json!({
+                "valid": true,
+                "users": graph.len::<User>(),
+                "groups": graph.len::<Group>(),
+                "spaces": graph.len::<Space>(),
+                "shares": graph.len::<Share>(),
+                "handleServices": graph.len::<HandleService>(),
+                "handles": graph.len::<Handle>(),
+                "harvesters": graph.len::<Harvester>(),
+                "clusters": graph.len::<Cluster>(),
+                "atmInventories": graph.len::<AtmInventory>(),
+            });
+            writeln!(out, "{counts}").map_err(Failure::output)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Presets => {
-            presets(&mut out).map_err(|err| io_error(err.into()))?;
+            presets(&mut out).map_err(|err| Failure::output(err.into()))?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn verdict(allowed: bool) -> ExitCode {
+    if allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::DENY)
+    }
+}
+
+fn write_json(out: &mut impl Write, value: &impl Serialize) -> Result<(), Failure> {
+    serde_json::to_writer(&mut *out, value).map_err(|err| Failure::output(err.into()))?;
+    writeln!(out).map_err(Failure::output)
+}
+
+fn replay(file: &Path, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let text = read_text(file)?;
+    let mut show = |step: &scenario::StepRecord<'_>| eprintln!("{step}");
+    let report = scenario::replay_with(&text, out, &mut show).map_err(|err| {
+        let code = match err {
+            // An unknown `${NAME}` exits 2 by the scenario contract, like any name that
+            // names nothing.
+            ScenarioError::UnknownCapture { .. } => exit::USAGE,
+            ScenarioError::Io(_) => exit::USAGE,
+            _ => exit::INVALID,
+        };
+        Failure::new(code, format_args!("{}: {err}", file.display()))
+    })?;
+    eprintln!("{report}");
+    Ok(if report.mismatches.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::MISMATCH)
+    })
+}
+
+fn check_batch(snapshot: &Path, batch: &Path, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let graph = load_graph(snapshot)?;
+    let input: Box<dyn Read> = if batch == Path::new("-") {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(batch).map_err(|err| {
+            Failure::new(
+                exit::USAGE,
+                format_args!("cannot read {}: {err}", batch.display()),
+            )
+        })?)
+    };
+    let mut out = BufWriter::new(out);
+    let report = inspect::check_batch(&graph, &mut BufReader::new(input), &mut out)
+        .map_err(|err| Failure::new(exit::USAGE, format_args!("batch: {err}")))?;
+    match &report.first_failure {
+        None => Ok(ExitCode::SUCCESS),
+        Some((line, err)) => {
+            eprintln!(
+                "privgraph: {}: {report}; the first failure is line {line}",
+                batch.display()
+            );
+            Ok(ExitCode::from(match err {
+                QueryError::Invalid(_) => exit::INVALID,
+                QueryError::Unknown(_) => exit::USAGE,
+            }))
         }
     }
 }
@@ -272,6 +396,10 @@ fn presets(out: &mut impl Write) -> serde_json::Result<()> {
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(code) | Err(code) => code,
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("privgraph: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
     }
 }

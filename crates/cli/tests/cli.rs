@@ -1,13 +1,15 @@
-//! The `privgraph` command line, driven as a process (design §5 and the exit codes of
-//! `src/bin/privgraph.rs`): 0 success / allow, 1 replay mismatch or invalid snapshot in
-//! `snapshot validate`, 2 unreadable input or bad arguments, 3 deny.
+//! The `privgraph` command line, driven as a process: every command, its output and
+//! its exit codes as `docs/cli.md` gives them: 0 success / allow, 1 a replay
+//! expectation failed, 2 bad arguments or a file that cannot be read, 3 deny, 4 invalid
+//! content.
 //!
 //! Fixture files are written to a fresh directory under `std::env::temp_dir()`, one per
 //! test, so tests run in parallel without sharing files.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
@@ -50,16 +52,44 @@ impl std::fmt::Debug for Run {
     }
 }
 
+fn privgraph<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_privgraph"));
+    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    finished(privgraph(args).output().expect("the privgraph binary runs"))
+}
+
+/// Runs with `input` as stdin.
+fn run_with_stdin<S: AsRef<std::ffi::OsStr>>(args: &[S], input: &str) -> Run {
+    let mut child = privgraph(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the privgraph binary runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_owned();
+    // Written from a thread so that a full stdout pipe cannot deadlock the test.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("the binary finishes");
+    match writer.join().expect("writer thread") {
+        // A command may stop before it reads all of stdin (an invalid snapshot).
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(err) => panic!("writing stdin: {err}"),
+    }
+    finished(output)
+}
+
+fn finished(output: Output) -> Run {
     let Output {
         status,
         stdout,
         stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_privgraph"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the privgraph binary runs");
+    } = output;
     Run {
         code: status.code().expect("the binary exits with a code"),
         stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
@@ -92,6 +122,12 @@ impl TempDir {
         path
     }
 
+    fn write_bytes(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).expect("write fixture");
+        path
+    }
+
     fn write_json(&self, name: &str, value: &Value) -> PathBuf {
         self.write(name, &serde_json::to_string_pretty(value).unwrap())
     }
@@ -107,7 +143,7 @@ fn s(path: &Path) -> String {
     path.to_str().expect("UTF-8 temp path").to_owned()
 }
 
-/// Equality, except that arrays of strings compare as sets (design §5).
+/// Equality, except that arrays of strings compare as sets (the scenario format's rule).
 fn same(expected: &Value, actual: &Value) -> bool {
     fn strings(values: &[Value]) -> Option<BTreeSet<&str>> {
         values.iter().map(Value::as_str).collect()
@@ -204,6 +240,118 @@ fn replay_seeds_prints_one_line_per_step_and_meets_every_expectation() {
     assert_eq!(lines[11]["body"]["error"]["id"], "notFound");
     let last = lines.last().unwrap();
     assert_eq!(last["status"], 403, "{last}");
+
+    // stderr: one readable line per step (who, what, what came back, ok), then the
+    // summary with the expectations counted from the file.
+    let readable: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(readable.len(), steps.len() + 1, "{r:?}");
+    for (i, (text, step)) in readable.iter().zip(steps).enumerate() {
+        let want = format!(
+            "step {}  {}  {} {}  -> {}",
+            i + 1,
+            step["auth"].as_str().unwrap(),
+            step["method"].as_str().unwrap(),
+            step["path"].as_str().unwrap(),
+            lines[i]["status"]
+        );
+        assert!(
+            text.starts_with(&want),
+            "line {}: {text:?} vs {want:?}",
+            i + 1
+        );
+        assert!(text.ends_with("  ok"), "{text}");
+    }
+    let expectations: usize = steps
+        .iter()
+        .map(|step| {
+            usize::from(step["expect"].get("status").is_some())
+                + usize::from(step["expect"].get("body").is_some())
+        })
+        .sum();
+    assert_eq!(
+        readable[steps.len()],
+        format!(
+            "replayed {} steps: {expectations} expectations held, 0 failed",
+            steps.len()
+        )
+    );
+}
+
+#[test]
+fn replay_shows_each_step_readably_on_stderr_and_keeps_stdout_to_the_json_lines() {
+    let dir = TempDir::new("readable");
+    let file = dir.write_json(
+        "scenario.json",
+        &json!({
+            "snapshot": small_snapshot(),
+            "steps": [
+                {"auth": "user:u1", "method": "POST", "path": "/user/groups",
+                 "body": {"name": "team"}, "capture": "g", "expect": {"status": 201}},
+                {"auth": "root", "method": "PATCH", "path": "/groups/${g}/users/u2/privileges",
+                 "body": {"grant": ["group_view"]}, "expect": {"status": 404}},
+                {"auth": "user:u1", "method": "GET", "path": "/groups/g1/users",
+                 "expect": {"status": 200, "body": {"users": ["u1"]}}},
+                {"auth": "user:u2", "method": "GET", "path": "/groups/g1/users"},
+                {"auth": "nobody", "method": "GET", "path": "/groups/g1/users",
+                 "expect": {"status": 200, "body": {"users": ["u1"]}}}
+            ]
+        }),
+    );
+    let r = run(&["replay".to_owned(), s(&file)]);
+    assert_eq!(r.code, 1, "{r:?}");
+
+    // stdout: the scenario contract's lines, nothing else.
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 5, "{r:?}");
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["step"], json!(i + 1), "{line}");
+        let want: BTreeSet<&str> = if line["status"] == 201 {
+            ["step", "status", "body", "location"].into()
+        } else {
+            ["step", "status", "body"].into()
+        };
+        assert_eq!(keys(line), want, "{line}");
+    }
+    let location = lines[0]["location"].as_str().unwrap();
+    let group = location.rsplit('/').next().unwrap();
+
+    let err: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        err[0],
+        format!("step 1  user:u1  POST /user/groups  -> 201 {location}  ok"),
+        "{r:?}"
+    );
+    // The captured id appears substituted in the path shown.
+    assert_eq!(
+        err[1],
+        format!("step 2  root  PATCH /groups/{group}/users/u2/privileges  -> 404 notFound  ok"),
+        "{r:?}"
+    );
+    assert_eq!(
+        err[2],
+        r#"step 3  user:u1  GET /groups/g1/users  -> 200 {"users":["u1"]}  ok"#
+    );
+    assert_eq!(
+        err[3],
+        "step 4  user:u2  GET /groups/g1/users  -> 403 forbidden  unchecked"
+    );
+    assert_eq!(
+        err[4],
+        "step 5  nobody  GET /groups/g1/users  -> 401 unauthorized  FAILED"
+    );
+    assert_eq!(err[5], "  expected status: 200");
+    assert_eq!(err[6], "  actual status:   401");
+    assert_eq!(err[7], r#"  expected body: {"users":["u1"]}"#);
+    assert!(
+        err[8].starts_with(r#"  actual body:   {"error":{"id":"unauthorized""#),
+        "{r:?}"
+    );
+    // 1 + 1 + 2 + 0 + 2 expectations, 2 failed, in step 5.
+    assert_eq!(
+        err[9],
+        "replayed 5 steps: 4 expectations held, 2 failed (step 5)"
+    );
+    assert_eq!(err.len(), 10, "{r:?}");
 }
 
 fn small_snapshot() -> Value {
@@ -402,10 +550,34 @@ fn replay_unknown_capture_in_auth_or_body_exits_2() {
 #[test]
 fn replay_unreadable_files_exit_2_with_a_message() {
     let dir = TempDir::new("unreadable");
+    for (what, path) in [
+        ("missing file", dir.0.join("does-not-exist.json")),
+        ("a directory", dir.0.clone()),
+    ] {
+        let r = run(&["replay".to_owned(), s(&path)]);
+        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert!(r.stderr.contains("cannot read"), "{what}: {r:?}");
+        assert!(r.stdout.is_empty(), "{what}: {r:?}");
+    }
+}
+
+#[test]
+fn replay_invalid_scenarios_exit_4_with_a_message() {
+    let dir = TempDir::new("invalid-scenario");
     let steps = json!([{"auth": "root", "method": "GET", "path": "/groups/g1/users"}]);
     let cases: Vec<(&str, PathBuf)> = vec![
-        ("missing file", dir.0.join("does-not-exist.json")),
         ("not JSON", dir.write("notjson.json", "{ this is not json")),
+        (
+            "truncated JSON",
+            dir.write(
+                "truncated.json",
+                r#"{"snapshot": {"version": 1}, "steps": ["#,
+            ),
+        ),
+        (
+            "binary",
+            dir.write_bytes("binary.json", &[0x7b, 0xff, 0xfe, 0x00, 0x9c]),
+        ),
         ("empty file", dir.write("empty.json", "")),
         (
             "unknown top-level key",
@@ -437,12 +609,34 @@ fn replay_unreadable_files_exit_2_with_a_message() {
                         "steps": [{"auth": "admin", "method": "GET", "path": "/groups"}]}),
             ),
         ),
+        (
+            "a step as a positional array",
+            dir.write_json(
+                "positional-step.json",
+                &json!({"snapshot": small_snapshot(),
+                        "steps": [["root", "GET", "/groups/g1/users"]]}),
+            ),
+        ),
+        (
+            "a positional array in the snapshot",
+            dir.write_json(
+                "positional-snapshot.json",
+                &json!({"snapshot": {"version": 1, "users": [["u1"]]}, "steps": steps}),
+            ),
+        ),
     ];
     for (what, path) in cases {
         let r = run(&["replay".to_owned(), s(&path)]);
-        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert_eq!(r.code, 4, "{what}: {r:?}");
         assert!(!r.stderr.trim().is_empty(), "{what}: a message on stderr");
+        assert!(!r.stderr.contains("cannot read"), "{what}: {r:?}");
     }
+    let r = run(&["replay".to_owned(), s(&dir.0.join("positional-step.json"))]);
+    assert!(
+        r.stderr
+            .contains("invalid type: sequence, expected a JSON object for a step"),
+        "{r:?}"
+    );
     // The invalid snapshot's message names the offending id.
     let r = run(&["replay".to_owned(), s(&dir.0.join("bad-snapshot.json"))]);
     assert!(r.stderr.contains("ghost_user"), "{r:?}");
@@ -738,18 +932,70 @@ fn check_and_explain_unknown_names_exit_2() {
 }
 
 #[test]
-fn check_unreadable_snapshot_exits_2() {
+fn an_unknown_privilege_name_lists_the_vocabulary() {
+    let dir = TempDir::new("unknown-privilege");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    // The six handle-service names, sorted, as Onezone lists them.
+    let allowed = "handle_service_delete, handle_service_list_handles, \
+                   handle_service_manage_handles, handle_service_register_handle, \
+                   handle_service_update, handle_service_view";
+    for cmd in ["check", "explain"] {
+        for name in ["handle_service_fly", "handle_view", "register_handle"] {
+            let r = question(cmd, &snap, "u_direct", "handle-service", "hs1", name);
+            assert_eq!(r.code, 2, "{cmd} {name}: {r:?}");
+            assert!(r.stderr.contains(name), "{cmd} {name}: {r:?}");
+            assert!(
+                r.stderr
+                    .contains(&format!("the handle_service privileges are {allowed}")),
+                "{cmd} {name}: {r:?}"
+            );
+        }
+    }
+    // The legacy name also says what it became.
+    let r = question(
+        "check",
+        &snap,
+        "u_direct",
+        "handle-service",
+        "hs1",
+        "register_handle",
+    );
+    assert!(
+        r.stderr.contains("handle_service_register_handle`"),
+        "{r:?}"
+    );
+    // Another vocabulary's list for another kind.
+    let r = question("check", &snap, "u_direct", "handle", "h1", "handle_fly");
+    assert!(
+        r.stderr
+            .contains("the handle privileges are handle_delete, handle_update, handle_view"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn check_unreadable_snapshot_exits_2_and_invalid_snapshot_exits_4() {
     let dir = TempDir::new("check-unreadable");
     let missing = dir.0.join("missing.json");
     let garbage = dir.write("garbage.json", "not a snapshot");
+    let truncated = dir.write("truncated.json", r#"{"version": 1, "users": [{"id": "#);
+    let binary = dir.write_bytes("binary.json", &[0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]);
     let invalid = dir.write_json(
         "invalid.json",
         &json!({"version": 1, "groups": [{"id": "g", "users": {"ghost": []}}]}),
     );
     for cmd in ["check", "explain"] {
-        for path in [&missing, &garbage, &invalid] {
+        for (path, code) in [
+            (&missing, 2),
+            (&dir.0, 2),
+            (&garbage, 4),
+            (&truncated, 4),
+            (&binary, 4),
+            (&invalid, 4),
+        ] {
             let r = question(cmd, path, "u", "group", "g", "group_view");
-            assert_eq!(r.code, 2, "{cmd} {}: {r:?}", path.display());
+            assert_eq!(r.code, code, "{cmd} {}: {r:?}", path.display());
+            assert!(r.stdout.is_empty(), "{cmd} {}: {r:?}", path.display());
             assert!(!r.stderr.trim().is_empty());
         }
     }
@@ -828,6 +1074,264 @@ fn check_and_explain_need_exactly_one_kind_flag() {
             assert!(r.stderr.contains(missing), "{r:?}");
         }
     }
+}
+
+fn query(user: &str, kind: &str, id: &str, privilege: &str) -> String {
+    json!({"user": user, "kind": kind, "id": id, "privilege": privilege}).to_string()
+}
+
+#[test]
+fn check_batch_answers_every_line_against_one_snapshot() {
+    let dir = TempDir::new("batch");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    // (line, the answer expected on its output line)
+    let cases: Vec<(String, &str)> = vec![
+        (query("u_direct", "group", "g_top", "group_view"), "allow"),
+        (
+            query("u_direct", "group", "g_top", "group_add_user"),
+            "deny",
+        ),
+        (
+            query("u_nested", "handle_service", "hs1", "handle_service_view"),
+            "allow",
+        ),
+        (query("u_owner", "space", "s1", "space_delete"), "allow"),
+        (query("u_nested", "handle", "h1", "handle_update"), "allow"),
+        (
+            query("u_group", "harvester", "hv1", "harvester_view"),
+            "deny",
+        ),
+        (
+            query("u_nested", "cluster", "c1", "cluster_update"),
+            "allow",
+        ),
+        (
+            query("u_group", "atm_inventory", "ai1", "atm_inventory_update"),
+            "allow",
+        ),
+        (query("u_none", "group", "g_top", "group_view"), "deny"),
+        // Keys in another order, and a CRLF line end.
+        (
+            r#"{"privilege": "space_view", "id": "s1", "kind": "space", "user": "u_direct"}"#
+                .to_owned()
+                + "\r",
+            "allow",
+        ),
+    ];
+    let input: String = cases.iter().map(|(line, _)| format!("{line}\n")).collect();
+    let batch = dir.write("queries.jsonl", &input);
+    let want: String = cases.iter().map(|(_, a)| format!("{a}\n")).collect();
+
+    let r = run(&[
+        "check".to_owned(),
+        "--snapshot".into(),
+        s(&snap),
+        "--batch".into(),
+        s(&batch),
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{r:?}");
+
+    // The same from stdin, and the last line without a newline.
+    let r = run_with_stdin(
+        &["check", "--snapshot", &s(&snap), "--batch", "-"],
+        input.trim_end(),
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{r:?}");
+
+    // Every single-query answer agrees with the batch.
+    for (line, answer) in &cases {
+        let q: Value = serde_json::from_str(line.trim_end()).unwrap();
+        let flag = q["kind"].as_str().unwrap().replace('_', "-");
+        let single = question(
+            "check",
+            &snap,
+            q["user"].as_str().unwrap(),
+            &flag,
+            q["id"].as_str().unwrap(),
+            q["privilege"].as_str().unwrap(),
+        );
+        assert_eq!(single.stdout.trim(), *answer, "{line}: {single:?}");
+    }
+
+    // An empty batch answers nothing and succeeds.
+    let r = run_with_stdin(&["check", "--snapshot", &s(&snap), "--batch", "-"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r:?}");
+}
+
+#[test]
+fn check_batch_answers_a_bad_line_with_an_error_line_and_goes_on() {
+    let dir = TempDir::new("batch-errors");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    // (line, what its output line must contain)
+    let cases: Vec<(String, &str)> = vec![
+        (query("u_direct", "group", "g_top", "group_view"), "allow"),
+        (
+            query("ghost", "group", "g_top", "group_view"),
+            "error: line 2: no user `ghost` in the graph",
+        ),
+        (
+            query("u_direct", "group", "g_nowhere", "group_view"),
+            "error: line 3: no group `g_nowhere`",
+        ),
+        (
+            query("u_direct", "handle_service", "hs1", "handle_service_fly"),
+            "error: line 4: `handle_service_fly` is not a handle_service privilege; \
+             the handle_service privileges are handle_service_delete, ",
+        ),
+        ("{ not json".to_owned(), "error: line 5: not a query: "),
+        (
+            query("u_direct", "spaces", "s1", "space_view"),
+            "error: line 6: not a query: unknown kind `spaces`: expected one of group, \
+             space, handle_service, handle, harvester, cluster, atm_inventory",
+        ),
+        (
+            r#"["u_direct", "group", "g_top", "group_view"]"#.to_owned(),
+            "error: line 7: not a query: invalid type: sequence, expected a JSON object for a query",
+        ),
+        (
+            r#"{"user": "u_direct", "kind": "group", "id": "g_top", "privilege": "group_view", "why": 1}"#
+                .to_owned(),
+            "error: line 8: not a query: unknown field `why`",
+        ),
+        (
+            r#"{"user": "u_direct", "kind": "group", "id": "g_top"}"#.to_owned(),
+            "error: line 9: not a query: missing field `privilege`",
+        ),
+        (String::new(), "error: line 10: not a query: "),
+        (query("u_direct", "group", "g_top", "group_add_user"), "deny"),
+    ];
+    let input: String = cases.iter().map(|(line, _)| format!("{line}\n")).collect();
+    let r = run_with_stdin(&["check", "--snapshot", &s(&snap), "--batch", "-"], &input);
+    let out: Vec<&str> = r.lines();
+    assert_eq!(
+        out.len(),
+        cases.len(),
+        "one output line per input line: {r:?}"
+    );
+    for ((line, want), got) in cases.iter().zip(&out) {
+        assert!(
+            got.starts_with(want),
+            "{line:?}: want {want:?}, got {got:?}"
+        );
+    }
+    // The first failure is an unknown name: exit 2, and stderr sums up.
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("11 queries: 1 allowed, 1 denied, 9 failed; the first failure is line 2"),
+        "{r:?}"
+    );
+
+    // When the first failure is a line that is not a query: exit 4 (invalid content).
+    let input = format!(
+        "{}\nnot json\n{}\n",
+        query("u_direct", "group", "g_top", "group_view"),
+        query("ghost", "group", "g_top", "group_view")
+    );
+    let r = run_with_stdin(&["check", "--snapshot", &s(&snap), "--batch", "-"], &input);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(r.lines().len(), 3, "{r:?}");
+    assert_eq!(r.lines()[0], "allow");
+
+    // Invalid UTF-8 on a line is that line's error only.
+    let mut bytes = query("u_direct", "group", "g_top", "group_view").into_bytes();
+    bytes.extend_from_slice(b"\n{\"user\": \"\xff\"}\n");
+    bytes.extend_from_slice(query("u_direct", "group", "g_top", "group_view").as_bytes());
+    let batch = dir.write_bytes("latin1.jsonl", &bytes);
+    let r = run(&[
+        "check".to_owned(),
+        "--snapshot".into(),
+        s(&snap),
+        "--batch".into(),
+        s(&batch),
+    ]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let out = r.lines();
+    assert_eq!(out.len(), 3, "{r:?}");
+    assert_eq!((out[0], out[2]), ("allow", "allow"), "{r:?}");
+    assert!(out[1].starts_with("error: line 2: not a query: "), "{r:?}");
+}
+
+#[test]
+fn check_batch_input_problems_and_argument_rules() {
+    let dir = TempDir::new("batch-input");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    let snap = s(&snap);
+    // A batch file that cannot be read: 2.
+    let r = run(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--batch",
+        "/nonexistent/queries.jsonl",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot read"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    // An invalid snapshot: 4, before any query is read.
+    let bad = s(&dir.write("bad.json", r#"{"version": 1, "users": [["u1"]]}"#));
+    let r = run_with_stdin(
+        &["check", "--snapshot", &bad, "--batch", "-"],
+        &query("u1", "group", "g", "group_view"),
+    );
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    // --batch takes no single-query arguments.
+    for extra in [
+        vec!["--user", "u_direct"],
+        vec!["--privilege", "group_view"],
+        vec!["--group", "g_top"],
+    ] {
+        let mut args = vec!["check", "--snapshot", &snap, "--batch", "-"];
+        args.extend(extra.iter().copied());
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("cannot be used with"), "{args:?}: {r:?}");
+    }
+    // explain has no batch mode.
+    let r = run(&["explain", "--snapshot", &snap, "--batch", "-"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn check_batch_from_a_pipe_answers_each_query_before_the_next_is_written() {
+    let dir = TempDir::new("batch-pipe");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    let mut child = privgraph(&["check", "--snapshot", &s(&snap), "--batch", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the privgraph binary runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+    // The answers are read on a thread, so that a missing flush shows as a failed
+    // receive instead of a test that never ends.
+    let (answers, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if answers.send(line.expect("stdout is UTF-8")).is_err() {
+                break;
+            }
+        }
+    });
+    let guard = std::time::Duration::from_secs(120);
+    for (q, want) in [
+        (query("u_direct", "group", "g_top", "group_view"), "allow"),
+        (query("u_none", "group", "g_top", "group_view"), "deny"),
+        (query("u_owner", "space", "s1", "space_delete"), "allow"),
+    ] {
+        writeln!(stdin, "{q}").expect("query written");
+        stdin.flush().expect("query flushed");
+        let got = received
+            .recv_timeout(guard)
+            .expect("an answer while stdin is still open");
+        assert_eq!(got, want, "{q}");
+    }
+    drop(stdin);
+    let status = child.wait().expect("the binary finishes");
+    assert_eq!(status.code(), Some(0));
+    reader.join().expect("reader thread");
 }
 
 fn explain_lines(r: &Run) -> Vec<Value> {
@@ -956,18 +1460,80 @@ fn explain_space_owner_is_marked() {
 }
 
 #[test]
-fn explain_nothing_exits_3_with_no_output() {
+fn explain_a_denial_exits_3_with_what_the_user_holds_there() {
     let dir = TempDir::new("explain-deny");
     let snap = dir.write_json("snapshot.json", &kinds_snapshot());
-    for (user, flag, id, p) in [
-        ("u_none", "handle-service", "hs1", "handle_service_view"),
-        ("u_group", "group", "g_top", "group_view"),
-        ("u_direct", "space", "s1", "space_delete"),
-        ("u_owner", "harvester", "hv1", "harvester_view"),
-    ] {
+    // (user, flag, id, privilege, the one line expected)
+    let cases = [
+        // Not a member at all.
+        (
+            "u_none",
+            "handle-service",
+            "hs1",
+            "handle_service_view",
+            json!({"allowed": false, "member": false, "direct": null, "effective": null,
+                   "groups": []}),
+        ),
+        // A member through g_mid only, which holds group_add_user in g_top, not
+        // group_view.
+        (
+            "u_group",
+            "group",
+            "g_top",
+            "group_view",
+            json!({"allowed": false, "member": true, "direct": null,
+                   "effective": ["group_add_user"],
+                   "groups": [{"id": "g_mid", "privileges": ["group_add_user"]}]}),
+        ),
+        // Direct and through g_mid; neither gives space_delete.
+        (
+            "u_direct",
+            "space",
+            "s1",
+            "space_delete",
+            json!({"allowed": false, "member": true, "direct": ["space_view"],
+                   "effective": ["space_view"], "groups": []}),
+        ),
+        // Through both sides of the diamond, and neither holds handle_service_update.
+        (
+            "u_diamond",
+            "handle-service",
+            "hs1",
+            "handle_service_update",
+            json!({"allowed": false, "member": true, "direct": null,
+                   "effective": ["handle_service_delete", "handle_service_view"],
+                   "groups": [
+                       {"id": "d_left", "privileges": ["handle_service_view"]},
+                       {"id": "d_right",
+                        "privileges": ["handle_service_delete", "handle_service_view"]}]}),
+        ),
+        // Owning a space linked to a harvester gives nothing in the harvester.
+        (
+            "u_owner",
+            "harvester",
+            "hv1",
+            "harvester_view",
+            json!({"allowed": false, "member": false, "direct": null, "effective": null,
+                   "groups": []}),
+        ),
+        // Nested: through g_bottom ⊂ g_mid, the member group of c1 is g_mid.
+        (
+            "u_nested",
+            "cluster",
+            "c1",
+            "cluster_view",
+            json!({"allowed": false, "member": true, "direct": null,
+                   "effective": ["cluster_update"],
+                   "groups": [{"id": "g_mid", "privileges": ["cluster_update"]}]}),
+        ),
+    ];
+    for (user, flag, id, p, want) in cases {
         let r = question("explain", &snap, user, flag, id, p);
         assert_eq!(r.code, 3, "{user} {flag} {id} {p}: {r:?}");
-        assert!(r.stdout.trim().is_empty(), "{r:?}");
+        assert_eq!(r.json_lines(), [want], "{user} {flag} {id} {p}: {r:?}");
+        // `check` agrees.
+        let c = question("check", &snap, user, flag, id, p);
+        assert_eq!((c.code, c.stdout.as_str()), (3, "deny\n"), "{c:?}");
     }
 }
 
@@ -998,7 +1564,7 @@ fn snapshot_validate_valid_prints_counts() {
         assert_eq!(counts[key], json!(n), "{key} in {counts}");
     }
 
-    // The design's own example (§3) and an empty snapshot are valid.
+    // The full example of docs/snapshot-format.md and an empty snapshot are valid.
     let example = dir.write(
         "example.json",
         r#"{
@@ -1029,7 +1595,7 @@ fn snapshot_validate_valid_prints_counts() {
 }
 
 #[test]
-fn snapshot_validate_invalid_exits_1_naming_the_offender() {
+fn snapshot_validate_invalid_exits_4_naming_the_offender() {
     let dir = TempDir::new("validate-bad");
     // (what, snapshot, a string stderr must contain)
     let cases: Vec<(&str, Value, &str)> = vec![
@@ -1100,16 +1666,68 @@ fn snapshot_validate_invalid_exits_1_naming_the_offender() {
                    "spaces": [{"id": "s1", "owners": ["lonely_owner"]}]}),
             "lonely_owner",
         ),
+        (
+            "a user as a positional array",
+            json!({"version": 1, "users": [["u1"]]}),
+            "invalid type: sequence, expected a JSON object for a user entry",
+        ),
+        (
+            "a share as a positional array",
+            json!({"version": 1, "spaces": [{"id": "s1"}], "shares": [["sh1", "s1"]]}),
+            "expected a JSON object for a share entry",
+        ),
+        (
+            "the whole snapshot as a positional array",
+            json!([1, [{"id": "u1"}]]),
+            "expected a JSON object for a snapshot",
+        ),
     ];
     let mut failures = Vec::new();
     for (i, (what, snapshot, needle)) in cases.into_iter().enumerate() {
         let path = dir.write_json(&format!("bad{i}.json"), &snapshot);
         let r = run(&["snapshot".to_owned(), "validate".into(), s(&path)]);
-        if r.code != 1 || !r.stderr.contains(needle) || !r.stdout.trim().is_empty() {
-            failures.push(format!("{what}: want exit 1 naming `{needle}`, got {r:?}"));
+        if r.code != 4 || !r.stderr.contains(needle) || !r.stdout.trim().is_empty() {
+            failures.push(format!("{what}: want exit 4 naming `{needle}`, got {r:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn snapshot_validate_invalid_content_exits_4_whatever_its_bytes() {
+    let dir = TempDir::new("validate-content");
+    let cases: Vec<(&str, PathBuf)> = vec![
+        (
+            "truncated JSON",
+            dir.write("truncated.json", r#"{"version": 1, "users": [{"id""#),
+        ),
+        (
+            "binary (gzip magic, invalid UTF-8)",
+            dir.write_bytes("binary.json", &[0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00]),
+        ),
+        (
+            "valid JSON, invalid UTF-8 inside a string",
+            dir.write_bytes(
+                "latin1.json",
+                b"{\"version\": 1, \"users\": [{\"id\": \"caf\xe9\"}]}",
+            ),
+        ),
+        ("empty file", dir.write("empty.json", "")),
+        ("not a snapshot", dir.write("text.json", "hello")),
+    ];
+    for (what, path) in cases {
+        let r = run(&["snapshot".to_owned(), "validate".into(), s(&path)]);
+        assert_eq!(r.code, 4, "{what}: {r:?}");
+        assert!(r.stdout.is_empty(), "{what}: {r:?}");
+        assert!(r.stderr.contains(&s(&path)), "{what} names the file: {r:?}");
+        assert!(!r.stderr.contains("cannot read"), "{what}: {r:?}");
+    }
+    let r = run(&[
+        "snapshot".to_owned(),
+        "validate".into(),
+        s(&dir.0.join("binary.json")),
+    ]);
+    assert!(r.stderr.contains("not UTF-8"), "{r:?}");
 }
 
 #[test]
@@ -1122,6 +1740,7 @@ fn snapshot_validate_unreadable_exits_2() {
     ]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("missing.json"), "{r:?}");
+    assert!(r.stderr.contains("cannot read"), "{r:?}");
     // A directory is not readable as a file either.
     let r = run(&["snapshot".to_owned(), "validate".into(), s(&dir.0)]);
     assert_eq!(r.code, 2, "{r:?}");
