@@ -1,4 +1,5 @@
-//! Snapshot format v1 (design §3): loading, saving, round trips and every refusal.
+//! Snapshot format v1 (`docs/snapshot-format.md`): loading, saving, round trips and every
+//! refusal.
 
 use std::time::Instant;
 
@@ -13,8 +14,9 @@ use privgraph::privileges::{
 use privgraph::snapshot::{Snapshot, SnapshotError, load, save};
 use serde_json::Value;
 
-/// The example of design §3, verbatim.
-const DESIGN_EXAMPLE: &str = r#"{
+/// A short example with every kind of entry; it nests `g2` in `g1` without declaring
+/// `g2`.
+const SHORT_EXAMPLE: &str = r#"{
   "version": 1,
   "users":  [{"id": "u1", "ozPrivileges": ["oz_handle_services_set_privileges"]}],
   "groups": [{"id": "g1", "ozPrivileges": [],
@@ -31,9 +33,9 @@ const DESIGN_EXAMPLE: &str = r#"{
   "atmInventories": [{"id": "ai1", "users": {}, "groups": {}}]
 }"#;
 
-/// The design example with `g2` (named as a child of `g1`) declared, every key written.
+/// The short example with `g2` (named as a child of `g1`) declared, every key written.
 fn example() -> String {
-    DESIGN_EXAMPLE.replace(
+    SHORT_EXAMPLE.replace(
         r#""groups": [{"id": "g1","#,
         r#""groups": [{"id": "g2", "ozPrivileges": [], "users": {}, "children": {}},
                       {"id": "g1","#,
@@ -69,14 +71,14 @@ fn normalized(value: Value) -> Value {
     }
 }
 
-// ----- the design example --------------------------------------------------------------
+// ----- the examples --------------------------------------------------------------------
 
 #[test]
-fn design_example_verbatim_names_undeclared_child_group() {
-    // The example nests `g2` in `g1` without declaring `g2`; the contract says a group
-    // named in a relation must be declared, so the example as printed is refused.
+fn short_example_names_an_undeclared_child_group() {
+    // The example nests `g2` in `g1` without declaring `g2`; a group named in a
+    // relation must be declared, so the example as written is refused.
     assert_eq!(
-        load_err(DESIGN_EXAMPLE),
+        load_err(SHORT_EXAMPLE),
         SnapshotError::Undeclared {
             kind: EntityKind::Group,
             id: "g2".into(),
@@ -85,8 +87,64 @@ fn design_example_verbatim_names_undeclared_child_group() {
     );
 }
 
+/// The first JSON block of `docs/snapshot-format.md`, its full example.
+fn documented_example() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/snapshot-format.md");
+    let doc = std::fs::read_to_string(path).expect("docs/snapshot-format.md");
+    let start = doc.find("```json\n").expect("a JSON block") + "```json\n".len();
+    let len = doc[start..].find("```").expect("the block ends");
+    doc[start..start + len].to_owned()
+}
+
 #[test]
-fn design_example_loads_and_answers() {
+fn documented_example_loads_and_means_what_the_docs_say() {
+    let text = documented_example();
+    // Every key of the format appears in it.
+    for key in [
+        "version",
+        "users",
+        "groups",
+        "spaces",
+        "shares",
+        "handleServices",
+        "handles",
+        "harvesters",
+        "clusters",
+        "atmInventories",
+        "ozPrivileges",
+        "children",
+        "owners",
+        "spaceId",
+        "handleServiceId",
+        "shareId",
+    ] {
+        assert!(text.contains(&format!("\"{key}\"")), "{key} in the example");
+    }
+    let graph = load(&text).unwrap();
+    let key = |id| graph.key::<User>(id).unwrap();
+    let (u1, u2) = (key("u1"), key("u2"));
+    let g1 = graph.key::<Group>("g1").unwrap();
+    let s1 = graph.key::<Space>("s1").unwrap();
+    // u2 is in g2, nested in g1: an effective member of g1 with g2's privileges there,
+    // and of s1 with g1's.
+    assert_eq!(
+        graph.effective_privileges(u2, g1),
+        Some(G::GROUP_VIEW | G::GROUP_ADD_USER)
+    );
+    assert_eq!(graph.effective_privileges(u2, s1), Some(S::SPACE_VIEW));
+    // u1 owns s1: every space privilege, though its own membership carries none.
+    assert_eq!(graph.direct_privileges(u1, s1), Some(S::empty()));
+    assert!(graph.has_privilege(u1, s1, S::all()));
+    assert_eq!(
+        graph.oz_privileges(u1),
+        Some(Oz::OZ_HANDLE_SERVICES_SET_PRIVILEGES)
+    );
+    // Saving and loading again gives the same graph.
+    assert_eq!(load(&save(&graph)).unwrap(), graph);
+}
+
+#[test]
+fn short_example_with_g2_declared_loads_and_answers() {
     let graph = load(&example()).unwrap();
     let u1 = graph.key::<User>("u1").unwrap();
     let g1 = graph.key::<Group>("g1").unwrap();

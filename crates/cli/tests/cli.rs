@@ -354,6 +354,74 @@ fn replay_shows_each_step_readably_on_stderr_and_keeps_stdout_to_the_json_lines(
     assert_eq!(err.len(), 10, "{r:?}");
 }
 
+/// The fenced blocks of one language in a file of `docs/`, in order.
+fn doc_blocks(doc: &str, language: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .join(doc);
+    let text = std::fs::read_to_string(&path).expect("the doc exists");
+    let fence = format!("```{language}\n");
+    let mut blocks = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(&fence) {
+        let body = &rest[start + fence.len()..];
+        let end = body.find("```").expect("the block ends");
+        // Blocks indented inside a list item keep their indentation: drop it.
+        let block: Vec<&str> = body[..end].lines().map(str::trim_start).collect();
+        blocks.push(block.join("\n") + "\n");
+        rest = &body[end + 3..];
+    }
+    blocks
+}
+
+#[test]
+fn the_scenario_docs_example_prints_what_the_docs_show() {
+    let json_blocks = doc_blocks("scenario-format.md", "json");
+    let text_blocks = doc_blocks("scenario-format.md", "text");
+    let dir = TempDir::new("docs-scenario");
+    let file = dir.write("example.json", &json_blocks[0]);
+    let r = run(&["replay".to_owned(), s(&file)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Created ids are privgraph's own: the docs show one, the run may create another.
+    let created = r.json_lines()[2]["location"]
+        .as_str()
+        .expect("step 3 creates a group")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let shown = "e220a8397b1dcdaf0000000000000001";
+    assert_eq!(r.stdout.replace(&created, shown), json_blocks[1]);
+    assert_eq!(r.stderr.replace(&created, shown), text_blocks[0]);
+}
+
+#[test]
+fn the_cli_docs_examples_are_what_the_commands_print() {
+    let dir = TempDir::new("docs-cli");
+    let snap = dir.write_json("snapshot.json", &kinds_snapshot());
+    let text_blocks = doc_blocks("cli.md", "text");
+    let r = question(
+        "check",
+        &snap,
+        "u_direct",
+        "handle-service",
+        "hs1",
+        "handle_service_fly",
+    );
+    assert_eq!(r.stderr, text_blocks[0], "{r:?}");
+    // The batch query shown is one.
+    let query = &doc_blocks("cli.md", "json")[0];
+    let r = run_with_stdin(&["check", "--snapshot", &s(&snap), "--batch", "-"], query);
+    assert_eq!(
+        r.stdout, "error: line 1: no user `u1` in the graph\n",
+        "{r:?}"
+    );
+    // The denial shown has the shape explain prints.
+    let shown: Value = serde_json::from_str(&doc_blocks("cli.md", "json")[1]).unwrap();
+    let r = question("explain", &snap, "u_direct", "space", "s1", "space_delete");
+    assert_eq!(keys(&r.json_lines()[0]), keys(&shown), "{r:?}");
+}
+
 fn small_snapshot() -> Value {
     json!({
         "version": 1,
