@@ -1,5 +1,5 @@
-//! Workloads "snapshot load" and "request" (issue: benchmarks): loading the large
-//! graph's snapshot (design §3) from JSON text, beside building the same graph through
+//! Workloads "snapshot load" and "request": loading the large graph's snapshot
+//! (format v1, `docs/snapshot-format.md`) from JSON text, beside building the same graph through
 //! the graph API in the same run; and one request through the REST adapter, beside the
 //! bare check it ends in.
 //!

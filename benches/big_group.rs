@@ -1,4 +1,4 @@
-//! Workload "big group" (design §6): 100,000 users in one group that is a member of 100
+//! Workload "big group" (BENCHMARKS.md, "Workloads"): 100,000 users in one group that is a member of 100
 //! handle services (10 million materialized user-in-service relations). Measures
 //! building it, then single mutations on the built graph: one `grant` and one `revoke`
 //! on the group's privileges in one service, and one user removed from the group.

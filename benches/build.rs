@@ -1,4 +1,4 @@
-//! Building the shared generator's graphs (design §6): privgraph's
+//! Building the shared generator's graphs (BENCHMARKS.md): privgraph's
 //! `build_privgraph` (create every entity, then add every membership one by one,
 //! keeping effective privileges current) beside the floor's build (materializing every
 //! (user, service) pair into one `hashbrown` map from the description). Memory is

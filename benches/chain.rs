@@ -1,4 +1,4 @@
-//! Workload "group chain" (design §6): 1,000 groups nested in a chain, a user in the
+//! Workload "group chain" (BENCHMARKS.md, "Workloads"): 1,000 groups nested in a chain, a user in the
 //! bottom group, a handle service whose only member is the top group. Measures building
 //! it (1,000 creations, 999 nestings, 2 memberships: the materialized closure holds
 //! ~500,000 group-in-group relations) and checking the bottom user in the service.

@@ -1,9 +1,9 @@
-//! Workload "check" (design §6): an effective-privilege check on the shared generator's
+//! Workload "check" (BENCHMARKS.md, "Workloads"): an effective-privilege check on the shared generator's
 //! graph, by resolved keys and by string ids, beside the "flat lookup" floor — one
 //! precomputed `hashbrown` probe answering the same queries — in the same run.
 //!
 //! Each iteration answers one query; the queries cycle through a fixed list. "warm" uses
-//! 4,096 queries (their cache lines stay in cache, as in design §6's table), "cold" uses
+//! 4,096 queries (their cache lines stay in cache, as in the first measurement of BENCHMARKS.md), "cold" uses
 //! 1,048,576 (most probes miss the caches). Before measuring, every query's answer is
 //! checked against the floor (computed from the description, not through privgraph).
 //!

@@ -1,4 +1,4 @@
-//! Workload "update privileges" (design §6): 10,000 random `grant` / `revoke` / `set`
+//! Workload "update privileges" (BENCHMARKS.md, "Workloads"): 10,000 random `grant` / `revoke` / `set`
 //! operations on the direct handle-service memberships (users' and groups') of the
 //! large generator graph. One iteration applies all 10,000 in order; the graph keeps
 //! the result (the next iteration starts from it), which is the steady state of a

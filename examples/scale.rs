@@ -1,5 +1,5 @@
 //! Scale run: 1,000,000 users, 100,000 groups nested up to 8 levels deep, 100,000
-//! handle services, in the shape of design §6's shared generator (each user in 1–4
+//! handle services, in the shape of the shared generator of BENCHMARKS.md (each user in 1–4
 //! groups, each service with 0–3 users and 1–4 groups, random non-empty privilege sets).
 //!
 //! Prints the load time, the process's peak memory (`VmHWM`), and check latency p50 /

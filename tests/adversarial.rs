@@ -791,7 +791,7 @@ fn put_privilege_lists_of_100000_entries() {
 }
 
 /// A route that replaces a member's privileges (`PUT` exists for groups in handle
-/// services and users in handles only, as on the seed pages).
+/// services and users in handles only, as in Onezone's v3 documentation).
 const PUT_PATH: &str = "/handle_services/hs1/groups/g2/privileges";
 
 // ----- hostile JSON ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
-//! Integration tests of `privgraph::privileges` against the reference tables.
+//! Integration tests of `privgraph::privileges` against the reference tables: Onezone's
+//! privilege vocabularies and presets as its privilege modules define them.
 //!
-//! Every name below is copied by hand from `/work/shared/reference/` and organised as
-//! the reference organises it (by preset column, oz names by area); nothing here is
+//! Every name below is copied by hand from those tables and organised as the tables
+//! organise it (by preset column, oz names by area); nothing here is
 //! generated from the code under test.
 
 use std::collections::BTreeSet;
@@ -58,8 +59,7 @@ impl Reference {
     }
 }
 
-/// groups-users-and-oz-privileges.md §6.1, rows in table order, split by the first
-/// column that holds a tick.
+/// Group privileges, in table order, split by the first preset that holds each.
 fn group_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::Group,
@@ -105,7 +105,7 @@ fn group_reference() -> Reference {
     }
 }
 
-/// groups-users-and-oz-privileges.md §6.1, the explicit sorted list.
+/// Group privileges, the explicit sorted list.
 const GROUP_SORTED: [&str; 23] = [
     "group_add_atm_inventory",
     "group_add_child",
@@ -132,8 +132,7 @@ const GROUP_SORTED: [&str; 23] = [
     "group_view_privileges",
 ];
 
-/// spaces-harvesters-clusters-inventories.md §6, columns "member preset", "added by
-/// manager", "added by admin".
+/// Space privileges, by preset: member, added by manager, added by admin.
 fn space_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::Space,
@@ -201,7 +200,7 @@ fn space_reference() -> Reference {
     }
 }
 
-/// spaces-harvesters-clusters-inventories.md §6, harvester row.
+/// Harvester privileges.
 fn harvester_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::Harvester,
@@ -235,7 +234,7 @@ fn harvester_reference() -> Reference {
     }
 }
 
-/// spaces-harvesters-clusters-inventories.md §6, cluster row.
+/// Cluster privileges.
 fn cluster_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::Cluster,
@@ -267,7 +266,7 @@ fn cluster_reference() -> Reference {
     }
 }
 
-/// spaces-harvesters-clusters-inventories.md §6, atm_inventory row.
+/// Automation inventory privileges.
 fn atm_inventory_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::AtmInventory,
@@ -301,7 +300,7 @@ fn atm_inventory_reference() -> Reference {
     }
 }
 
-/// handle-services-and-handles.md §7.1, rows in table order.
+/// Handle service privileges, in table order.
 fn handle_service_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::HandleService,
@@ -330,7 +329,7 @@ fn handle_service_reference() -> Reference {
     }
 }
 
-/// handle-services-and-handles.md §7.1, the explicit sorted admin list.
+/// Handle service privileges, the explicit sorted admin list.
 const HANDLE_SERVICE_SORTED: [&str; 6] = [
     "handle_service_delete",
     "handle_service_list_handles",
@@ -340,7 +339,7 @@ const HANDLE_SERVICE_SORTED: [&str; 6] = [
     "handle_service_view",
 ];
 
-/// handle-services-and-handles.md §7.2, rows in table order.
+/// Handle privileges, in table order.
 fn handle_reference() -> Reference {
     Reference {
         vocabulary: Vocabulary::Handle,
@@ -353,10 +352,10 @@ fn handle_reference() -> Reference {
     }
 }
 
-/// handle-services-and-handles.md §7.2, the explicit sorted admin list.
+/// Handle privileges, the explicit sorted admin list.
 const HANDLE_SORTED: [&str; 3] = ["handle_delete", "handle_update", "handle_view"];
 
-/// groups-users-and-oz-privileges.md §6.2: `(area, in viewer, admin only)`.
+/// Oz privileges by area: `(area, in viewer, admin only)`.
 const OZ_AREAS: [(&str, &[&str], &[&str]); 12] = [
     (
         "privileges",
@@ -517,7 +516,7 @@ const OZ_AREAS: [(&str, &[&str], &[&str]); 12] = [
     ),
 ];
 
-/// groups-users-and-oz-privileges.md §6.2: "Counts per area".
+/// Oz privileges: the counts per area.
 const OZ_AREA_COUNTS: [usize; 12] = [2, 9, 10, 10, 5, 6, 1, 10, 10, 10, 8, 10];
 
 fn oz_reference() -> Reference {
@@ -537,7 +536,7 @@ fn oz_reference() -> Reference {
     }
 }
 
-/// legacy-v3-privileges.md, "Handle service" table, in table order.
+/// Legacy v3 handle service names and their current names, in table order.
 const HANDLE_SERVICE_LEGACY: [(&str, &str); 8] = [
     ("register_handle", "handle_service_register_handle"),
     ("handle_service_view_data", "handle_service_view"),
@@ -549,7 +548,7 @@ const HANDLE_SERVICE_LEGACY: [(&str, &str); 8] = [
     ("handle_service_remove_group", "handle_service_update"),
 ];
 
-/// legacy-v3-privileges.md, "Handle" table, in table order.
+/// Legacy v3 handle names and their current names, in table order.
 const HANDLE_LEGACY: [(&str, &str); 3] = [
     ("handle_view_data", "handle_view"),
     ("handle_change_data", "handle_update"),

@@ -1,10 +1,11 @@
 //! The REST surface: which (method, path) privgraph serves, and how the adapter treats
-//! paths and bodies before any rule runs (design §4, `src/rest.rs`).
+//! paths and bodies before any rule runs (`src/rest.rs`).
 //!
-//! [`EXPECTED`] is written by hand from `/work/shared/reference/*.md` (route tables) and
-//! the seed pages, never derived from `src/`. In scope: every route that concerns
+//! [`EXPECTED`] is written by hand from Onezone's REST routes (its route modules, "the
+//! reference" below) and from the two `PUT …/privileges` routes of its older v3
+//! documentation, never derived from `src/`. In scope: every route that concerns
 //! memberships, privileges, leaving, and the creation or deletion of the entities of the
-//! graph, the presets routes, and the seed pages' two `PUT …/privileges` routes. Out of
+//! graph, the presets routes, and those two `PUT …/privileges` routes. Out of
 //! scope (not served): entity detail GETs and PATCH of entity data (`GET /groups/{id}`,
 //! the shared views `GET …/users/{uid}`, `GET …/children/{cid}`, `GET /user/groups/{gid}`,
 //! `GET /handle_services/{hs}/handles/{h}`, `GET /spaces/{id}/harvesters/{hid}`, the
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 
 /// Every route privgraph must serve, parameters written `{}`.
 const EXPECTED: &[(&str, &str)] = &[
-    // ---- groups-users-and-oz-privileges.md §2.1: group users
+    // ---- groups: group users
     ("GET", "/groups/{}/users"),
     ("GET", "/groups/{}/effective_users"),
     ("PUT", "/groups/{}/users/{}"),
@@ -34,7 +35,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("PATCH", "/groups/{}/users/{}/privileges"),
     ("GET", "/groups/{}/effective_users/{}/privileges"),
     ("GET", "/groups/{}/effective_users/{}/membership"),
-    // ---- §2.2: child groups
+    // ---- child groups
     ("GET", "/groups/{}/children"),
     ("GET", "/groups/{}/effective_children"),
     ("PUT", "/groups/{}/children/{}"),
@@ -44,17 +45,17 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/groups/{}/effective_children/{}/privileges"),
     ("GET", "/groups/{}/effective_children/{}/membership"),
     ("POST", "/groups/{}/children"),
-    // ---- §2.3: parent groups
+    // ---- parent groups
     ("GET", "/groups/{}/parents"),
     ("GET", "/groups/{}/effective_parents"),
     ("DELETE", "/groups/{}/parents/{}"),
     ("POST", "/groups/{}/parents"),
-    // ---- §2.4: group lifecycle
+    // ---- group lifecycle
     ("POST", "/groups"),
     ("GET", "/groups"),
     ("DELETE", "/groups/{}"),
     ("GET", "/groups/privileges"),
-    // ---- §2.5: oz privileges of users and groups, oz presets
+    // ---- oz privileges of users and groups, oz presets
     ("GET", "/users/{}/privileges"),
     ("PATCH", "/users/{}/privileges"),
     ("DELETE", "/users/{}/privileges"),
@@ -68,7 +69,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("DELETE", "/groups/{}/privileges"),
     ("GET", "/groups/{}/effective_privileges"),
     ("GET", "/privileges"),
-    // ---- §2.6: the user's own view (lists, leave, create), deleting a user
+    // ---- the user's own view (lists, leave, create), deleting a user
     ("GET", "/user/groups"),
     ("GET", "/user/effective_groups"),
     ("DELETE", "/user/groups/{}"),
@@ -93,13 +94,13 @@ const EXPECTED: &[(&str, &str)] = &[
     ("DELETE", "/user/atm_inventories/{}"),
     ("DELETE", "/user"),
     ("DELETE", "/users/{}"),
-    // creation as the user: handle-services-and-handles.md §2.5 (handle services; the
-    // handle route is out of scope), spaces-….md §5 (spaces, harvesters, inventories)
+    // creation as the user: handle services (the handle route is out of scope), spaces,
+    // harvesters, inventories
     ("POST", "/user/handle_services"),
     ("POST", "/user/spaces"),
     ("POST", "/user/harvesters"),
     ("POST", "/user/atm_inventories"),
-    // ---- §2.7: a group's memberships in other resources, leaving them
+    // ---- a group's memberships in other resources, leaving them
     ("GET", "/groups/{}/spaces"),
     ("GET", "/groups/{}/effective_spaces"),
     ("DELETE", "/groups/{}/spaces/{}"),
@@ -118,18 +119,18 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/groups/{}/atm_inventories"),
     ("GET", "/groups/{}/effective_atm_inventories"),
     ("DELETE", "/groups/{}/atm_inventories/{}"),
-    // creation as a group (handle services §2.5; spaces-….md §5)
+    // creation as a group (handle services, spaces, harvesters, inventories)
     ("POST", "/groups/{}/handle_services"),
     ("POST", "/groups/{}/spaces"),
     ("POST", "/groups/{}/harvesters"),
     ("POST", "/groups/{}/atm_inventories"),
-    // ---- handle-services-and-handles.md §2.1: handle service lifecycle, handles list
+    // ---- handle services: lifecycle, handles list
     ("POST", "/handle_services"),
     ("GET", "/handle_services"),
     ("GET", "/handle_services/privileges"),
     ("DELETE", "/handle_services/{}"),
     ("GET", "/handle_services/{}/handles"),
-    // ---- §2.2: handle service members (no membership routes, no POST …/groups)
+    // ---- handle service members (no membership routes, no POST …/groups)
     ("GET", "/handle_services/{}/users"),
     ("GET", "/handle_services/{}/effective_users"),
     ("PUT", "/handle_services/{}/users/{}"),
@@ -144,13 +145,13 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/handle_services/{}/groups/{}/privileges"),
     ("PATCH", "/handle_services/{}/groups/{}/privileges"),
     ("GET", "/handle_services/{}/effective_groups/{}/privileges"),
-    // seed page 000 / legacy-v3-privileges.md
+    // the v3 documentation's PUT, v3 names accepted
     ("PUT", "/handle_services/{}/groups/{}/privileges"),
-    // ---- §2.3: handle lifecycle (creation out of scope)
+    // ---- handles: lifecycle (creation out of scope)
     ("GET", "/handles"),
     ("GET", "/handles/privileges"),
     ("DELETE", "/handles/{}"),
-    // ---- §2.4: handle members
+    // ---- handle members
     ("GET", "/handles/{}/users"),
     ("GET", "/handles/{}/effective_users"),
     ("PUT", "/handles/{}/users/{}"),
@@ -165,9 +166,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/handles/{}/groups/{}/privileges"),
     ("PATCH", "/handles/{}/groups/{}/privileges"),
     ("GET", "/handles/{}/effective_groups/{}/privileges"),
-    // seed page 003 / legacy-v3-privileges.md
+    // the v3 documentation's PUT, v3 names accepted
     ("PUT", "/handles/{}/users/{}/privileges"),
-    // ---- spaces-harvesters-clusters-inventories.md §0 (presets) and §1.1: spaces
+    // ---- spaces (and their presets)
     ("GET", "/spaces/privileges"),
     ("POST", "/spaces"),
     ("GET", "/spaces"),
@@ -192,12 +193,12 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/spaces/{}/owners"),
     ("PUT", "/spaces/{}/owners/{}"),
     ("DELETE", "/spaces/{}/owners/{}"),
-    // §1.3: the space's shares list
+    // the space's shares list
     ("GET", "/spaces/{}/shares"),
-    // §2.2: harvester links seen from the space
+    // harvester links seen from the space
     ("GET", "/spaces/{}/harvesters"),
     ("DELETE", "/spaces/{}/harvesters/{}"),
-    // ---- §2: harvesters
+    // ---- harvesters
     ("GET", "/harvesters/privileges"),
     ("POST", "/harvesters"),
     ("GET", "/harvesters"),
@@ -222,7 +223,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/harvesters/{}/spaces"),
     ("PUT", "/harvesters/{}/spaces/{}"),
     ("DELETE", "/harvesters/{}/spaces/{}"),
-    // ---- §3: clusters (no creation or deletion route)
+    // ---- clusters (no creation or deletion route)
     ("GET", "/clusters/privileges"),
     ("GET", "/clusters"),
     ("GET", "/clusters/{}/users"),
@@ -242,7 +243,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/clusters/{}/effective_groups/{}/privileges"),
     ("GET", "/clusters/{}/effective_groups/{}/membership"),
     ("POST", "/clusters/{}/groups"),
-    // ---- §4: automation inventories
+    // ---- automation inventories
     ("GET", "/atm_inventories/privileges"),
     ("POST", "/atm_inventories"),
     ("GET", "/atm_inventories"),
@@ -800,7 +801,7 @@ fn unparseable_json_answers_400_malformed_data_before_anything_else() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // `malformedData` has no details (groups file §7).
+    // `malformedData` has no details, as in Onezone.
     let response = rest::handle(&mut engine, &Auth::Nobody, "POST", "/groups", b"{");
     assert!(
         response.body.as_ref().unwrap()["error"]

@@ -1,7 +1,9 @@
-//! The acceptance test "a table-driven test per route from the reference".
+//! The acceptance test "a table-driven test per route, from Onezone's rules".
 //!
-//! [`table`] holds one row per route privgraph serves, written by hand from
-//! `/work/shared/reference/*.md` (never derived from `src/logic/rules.rs`): method, path
+//! [`table`] holds one row per route privgraph serves, written by hand from Onezone's
+//! behaviour (its REST routes, the authorization, existence and validation code of each
+//! entity's logic plugin, and its API test suites — "the reference" below), never
+//! derived from `src/logic/rules.rs`: method, path
 //! template, client rule, admin oz privileges (all required, plus those added when the
 //! body has `privileges`), existence check and body kind. A generic harness ([`Harness`])
 //! then builds, for each row and each client it tries, a fresh fixture graph in which
@@ -16,7 +18,7 @@
 //!   non-member; `nobody` gets 401;
 //! - missing entities and relations answer 404 to everyone (`nobody` included), and an
 //!   effective-only relation answers 404 where the relation must be direct;
-//! - every bad body answers the reference's error id and details (§3), only to clients
+//! - every bad body answers the reference's error id and details, only to clients
 //!   that pass authorization; unparseable JSON is `malformedData` before anything else;
 //! - after every failure the graph is unchanged.
 //!
@@ -53,7 +55,7 @@ enum Fam {
     Me,
 }
 
-/// One condition of a client rule (reference §0 notation).
+/// One condition of a client rule.
 #[derive(Debug, Clone, Copy)]
 enum C {
     /// Any authenticated user (the `/user/...` routes).
@@ -88,7 +90,8 @@ enum Rule {
     Any(Vec<Vec<C>>),
 }
 
-/// The existence check (reference §1 step 2–3).
+/// The existence check: the entity and the relation named exist (Onezone's steps
+/// before authorization).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Ex {
     /// Nothing (lists, presets, creations of new entities).
@@ -402,19 +405,20 @@ const HRV: Fam = Fam::Kind(TargetKind::Harvester);
 const CLU: Fam = Fam::Kind(TargetKind::Cluster);
 const INV: Fam = Fam::Kind(TargetKind::AtmInventory);
 
-/// Groups: reference groups §2.1–§2.5, §2.7, spaces §5, handles §2.5.
+/// Groups: users, children, parents, lifecycle, the group's oz privileges, its lists and
+/// its memberships elsewhere, and creating resources as the group.
 #[rustfmt::skip]
 fn group_rows() -> Vec<Row> {
     use Ex::*;
     let mg = GROUP.mg_privs;
     let add_rel: Names = &["oz_groups_add_relationships", "oz_users_add_relationships"];
     vec![
-        // §2.4 lifecycle
+        // lifecycle
         r("GET", "/groups/privileges", GRP, anyone(), &[], None).expect(GROUP.presets_json()),
         r("GET", "/groups", GRP, none(), &["oz_groups_list"], None).expect(list("groups", &["fg", "mg", "mgc", "pg", "pgp", "t"])),
         r("POST", "/groups", GRP, none(), &["oz_groups_create"], None).body(Body::GroupNew),
         r("DELETE", "/groups/{id}", GRP, holds(&["group_delete"]), &["oz_groups_delete"], Entity),
-        // §2.1 users
+        // users
         r("GET", "/groups/{id}/users", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
             .expect(list("users", &["m"])),
         r("GET", "/groups/{id}/effective_users", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
@@ -433,7 +437,7 @@ fn group_rows() -> Vec<Row> {
         r("GET", "/groups/{id}/effective_users/{uid}/membership", GRP, self_or(&["group_view"]),
             &["oz_groups_view"], Effective).sec(u_rel()).expect(intermediaries(&[("group", "self")]))
             .eff(intermediaries(&[("group", "mg")])),
-        // §2.2 children
+        // children
         r("GET", "/groups/{id}/children", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
             .expect(list("groups", &["mg"])),
         r("GET", "/groups/{id}/effective_children", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
@@ -454,7 +458,7 @@ fn group_rows() -> Vec<Row> {
             .eff(intermediaries(&[("group", "mg")])),
         r("POST", "/groups/{id}/children", GRP, holds(&["group_add_child"]),
             &["oz_groups_create", "oz_groups_add_relationships"], Entity).body(Body::GroupNew),
-        // §2.3 parents
+        // parents
         r("GET", "/groups/{id}/parents", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
             .expect(list("groups", &["pg"])),
         r("GET", "/groups/{id}/effective_parents", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
@@ -463,7 +467,7 @@ fn group_rows() -> Vec<Row> {
             &["oz_groups_remove_relationships"], Direct).sec(p_rel()),
         r("POST", "/groups/{id}/parents", GRP, holds(&["group_add_parent"]),
             &["oz_groups_create", "oz_groups_add_relationships"], AtApply).body(Body::GroupNew),
-        // §2.5 the group's oz privileges: membership gives nothing, no admin alternative
+        // the group's oz privileges: membership gives nothing, no admin alternative
         r("GET", "/groups/{id}/privileges", GRP, oz_only(&["oz_view_privileges"]), &[], Entity)
             .expect(privileges(&["oz_providers_list"])),
         r("PATCH", "/groups/{id}/privileges", GRP, oz_only(&["oz_set_privileges"]), &[], Entity)
@@ -472,7 +476,7 @@ fn group_rows() -> Vec<Row> {
             .follow("/groups/t/privileges", privileges(&[])),
         r("GET", "/groups/{id}/effective_privileges", GRP, oz_only(&["oz_view_privileges"]), &[], Entity)
             .expect(privileges(&["oz_providers_list", "oz_shares_list"])),
-        // §2.7 the group's lists
+        // the group's lists
         r("GET", "/groups/{id}/spaces", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
             .expect(list("spaces", &["x_spaces"])),
         r("GET", "/groups/{id}/effective_spaces", GRP, holds(&["group_view"]), &["oz_groups_list_relationships"], Entity)
@@ -499,7 +503,8 @@ fn group_rows() -> Vec<Row> {
         r("GET", "/groups/{id}/effective_atm_inventories", GRP, holds(&["group_view"]),
             &["oz_groups_list_relationships"], Entity)
             .expect(list("atm_inventories", &["x_atm_inventories", "y_atm_inventories"])),
-        // §2.7 a group leaving resources (privilege names of the code, §8)
+        // a group leaving resources (the privilege names the code checks, not the route
+        // comments')
         r("DELETE", "/groups/{id}/spaces/{xid}", GRP, holds(&["group_leave_space"]),
             &["oz_groups_remove_relationships", "oz_spaces_remove_relationships"], Direct).sec(x_rel("spaces")),
         r("DELETE", "/groups/{id}/handle_services/{xid}", GRP, holds(&["group_leave_handle_service"]),
@@ -514,7 +519,7 @@ fn group_rows() -> Vec<Row> {
         r("DELETE", "/groups/{id}/atm_inventories/{xid}", GRP, holds(&["group_remove_atm_inventory"]),
             &["oz_groups_remove_relationships", "oz_atm_inventories_remove_relationships"], Direct)
             .sec(x_rel("atm_inventories")),
-        // spaces §5, handles §2.5: creating as the group
+        // creating spaces, handle services, … as the group
         r("POST", "/groups/{id}/spaces", GRP, holds(&["group_add_space"]),
             &["oz_spaces_create", "oz_groups_add_relationships"], AtApply).body(Body::Named),
         r("POST", "/groups/{id}/handle_services", GRP,
@@ -528,8 +533,8 @@ fn group_rows() -> Vec<Row> {
     ]
 }
 
-/// Users' oz privileges and deletion (groups §2.5, §2.6), and the user's own view (§2.6,
-/// spaces §5, handles §2.5). `/user` admin alternatives are unreachable over REST.
+/// Users' oz privileges and deletion, and the user's own view (its lists, leaving,
+/// creating). `/user` admin alternatives are unreachable over REST.
 #[rustfmt::skip]
 fn user_rows() -> Vec<Row> {
     use Ex::*;
@@ -586,7 +591,7 @@ fn user_rows() -> Vec<Row> {
     ]
 }
 
-/// Spaces (spaces §1), with shares (§1.3) and harvester links (§2.2).
+/// Spaces, with shares and harvester links.
 #[rustfmt::skip]
 fn space_rows() -> Vec<Row> {
     use Ex::*;
@@ -650,7 +655,7 @@ fn space_rows() -> Vec<Row> {
     ]
 }
 
-/// Handle services (handles §2.1, §2.2; legacy PUT: legacy-v3-privileges.md).
+/// Handle services (and the legacy `PUT` with v3 names).
 #[rustfmt::skip]
 fn handle_service_rows() -> Vec<Row> {
     use Ex::*;
@@ -707,7 +712,7 @@ fn handle_service_rows() -> Vec<Row> {
         r("PATCH", "/handle_services/{id}/groups/{gid}/privileges", HSV, holds(&["handle_service_update"]),
             &["oz_handle_services_set_privileges"], Direct).sec(g_rel())
             .body(Body::GrantRevoke(Some(TargetKind::HandleService), mg)),
-        // seed page 000
+        // the legacy PUT of Onezone's v3 documentation, v3 names accepted
         r("PUT", "/handle_services/{id}/groups/{gid}/privileges", HSV, holds(&["handle_service_update"]),
             &["oz_handle_services_set_privileges"], Direct).sec(g_rel()).body(legacy).ok(204),
         r("GET", "/handle_services/{id}/effective_groups/{gid}/privileges", HSV, holds(&["handle_service_view"]),
@@ -715,7 +720,7 @@ fn handle_service_rows() -> Vec<Row> {
     ]
 }
 
-/// Handles (handles §2.3, §2.4; legacy PUT).
+/// Handles (and the legacy `PUT`).
 #[rustfmt::skip]
 fn handle_rows() -> Vec<Row> {
     use Ex::*;
@@ -744,7 +749,7 @@ fn handle_rows() -> Vec<Row> {
         r("PATCH", "/handles/{id}/users/{uid}/privileges", HND, holds(&["handle_update"]),
             &["oz_handles_set_privileges"], Direct).sec(u_rel())
             .body(Body::GrantRevoke(Some(TargetKind::Handle), HANDLE_MEMBER)),
-        // seed page 000
+        // the legacy PUT of Onezone's v3 documentation, v3 names accepted
         r("PUT", "/handles/{id}/users/{uid}/privileges", HND, holds(&["handle_update"]),
             &["oz_handles_set_privileges"], Direct).sec(u_rel()).body(legacy).ok(204),
         r("GET", "/handles/{id}/effective_users/{uid}/privileges", HND, self_or(&["handle_view"]),
@@ -767,7 +772,7 @@ fn handle_rows() -> Vec<Row> {
     ]
 }
 
-/// The plain pattern (spaces file §2.1, §3.2, §4): one function per kind would hide
+/// The plain pattern (harvesters, clusters, inventories): one function per kind would hide
 /// the differences, so each kind's rows are spelled out below.
 #[rustfmt::skip]
 fn harvester_rows() -> Vec<Row> {
@@ -818,7 +823,7 @@ fn harvester_rows() -> Vec<Row> {
             .eff(intermediaries(&[("group", "mg")])),
         r("POST", "/harvesters/{id}/groups", HRV, holds(&["harvester_add_group"]),
             &["oz_groups_create", "oz_harvesters_add_relationships"], Entity).body(Body::GroupNew),
-        // §2.2 links with spaces
+        // links with spaces
         r("GET", "/harvesters/{id}/spaces", HRV, holds(&["harvester_view"]), &["oz_harvesters_list_relationships"], Entity)
             .expect(list("spaces", &["ls"])),
         r("PUT", "/harvesters/{id}/spaces/{sid}", HRV,
@@ -1439,7 +1444,8 @@ fn already(child_type: &str, child: &str, parent_type: &str, parent: &str) -> Wa
         ),
     )
 }
-/// `PUT /spaces/{id}/owners/{uid}` for a non-member: details reversed (spaces §1.2).
+/// `PUT /spaces/{id}/owners/{uid}` for a non-member: details reversed (as Onezone's
+/// error puts them).
 fn owner_not_member(uid: &str) -> Want {
     e400(
         "relationDoesNotExist",
@@ -1524,7 +1530,7 @@ fn ok_bodies(row: &Row) -> (Vec<u8>, Option<Vec<u8>>) {
     }
 }
 
-/// Bad values of a privilege-list key (groups §3.2).
+/// Bad values of a privilege-list key.
 fn list_errors(key: &str, voc: Option<TargetKind>, legacy_refused: bool) -> Vec<(Value, Want)> {
     let allowed = allowed_of(voc);
     let los = || key_err("badValueListOfStrings", key);
@@ -1695,7 +1701,7 @@ fn bad_bodies(row: &Row) -> Vec<(Vec<u8>, Want)> {
         }
         Body::Named | Body::NoKeys => {}
     }
-    // §1: an empty body is `{}`.
+    // An empty body is `{}`, as in Onezone.
     let empty = out
         .iter()
         .find(|(v, _)| *v == json!({}))
@@ -2140,7 +2146,7 @@ fn checks(row: &Row) -> Vec<Check> {
             );
         }
         if matches!(create, Create::User | Create::Group) {
-            // The path id is a required key: checked before `privileges` (§3).
+            // The path id is a required key: checked before `privileges`.
             out.push(
                 check(
                     "root, missing second id and bad privileges",
@@ -2400,7 +2406,7 @@ fn mismatch(want: &Want, resp: &Response, method: &str, path: &str) -> Option<St
             let error = resp.body.as_ref().and_then(|b| b.get("error"));
             let got_id = error.and_then(|e| e.get("id")).and_then(Value::as_str);
             let got_details = error.and_then(|e| e.get("details"));
-            // §1: `{"error": {"id", "details"?, "description"}}`.
+            // Onezone's error body: `{"error": {"id", "details"?, "description"}}`.
             let shaped = error.and_then(Value::as_object).is_some_and(|e| {
                 e.get("description")
                     .and_then(Value::as_str)
@@ -2739,7 +2745,7 @@ const SP: TargetKind = TargetKind::Space;
 const HS: TargetKind = TargetKind::HandleService;
 const HA: TargetKind = TargetKind::Handle;
 
-/// Groups §5.6: the nesting example and its "Consequences for requests".
+/// A worked example of nesting and what it means for requests.
 fn groups_5_6() -> Sc {
     Sc::new(|g| {
         groups(g, &["top", "mid", "side", "bottom"]);
@@ -2890,7 +2896,7 @@ fn groups_5_6_consequences_for_requests() {
     );
 }
 
-/// Groups §5.7: oz privileges through nesting.
+/// Oz privileges through nesting.
 #[test]
 fn groups_5_7_oz_privileges_through_nesting() {
     let build = || {
@@ -2973,7 +2979,7 @@ fn groups_5_7_oz_privileges_through_nesting() {
     );
 }
 
-/// Handles §5.2: a diamond of nested groups in a handle service.
+/// A diamond of nested groups in a handle service.
 fn handles_5_2() -> Sc {
     Sc::new(|g| {
         create(g, HS, "hs");
@@ -3114,7 +3120,7 @@ fn handles_5_2_diamond() {
     );
 }
 
-/// Handles §5.3: handle privileges vs handle-service privileges (served routes only).
+/// Handle privileges vs handle-service privileges (served routes only).
 #[test]
 fn handles_5_3_handle_vs_service_privileges() {
     let mut sc = Sc::new(|g| {
@@ -3215,7 +3221,7 @@ fn handle_service_lists_its_handles_and_cannot_be_deleted_while_it_has_some() {
     sc.ok("deleter", "DELETE", "/handle_services/hs", "", 204);
 }
 
-/// legacy-v3-privileges.md: every legacy name translates; the PUT replaces the whole set;
+/// Legacy v3 names: every legacy name translates; the PUT replaces the whole set;
 /// answers use current names.
 #[test]
 fn legacy_put_translates_every_v3_name() {
@@ -3344,7 +3350,7 @@ fn legacy_put_translates_every_v3_name() {
     );
 }
 
-// ----- spaces: owners (spaces §1.2) -------------------------------------------------------
+// ----- spaces: owners ----------------------------------------------------------------------
 
 /// Space `s`: owner `o` (stored `[]`), member `m` (member preset), `me` through group
 /// `sg`; `full` holds every space privilege but owns nothing; `free` is no member.
@@ -3621,7 +3627,7 @@ fn space_first_direct_user_of_an_ownerless_space_becomes_owner() {
     );
 }
 
-// ----- creation: what the new members get (groups §4, spaces §5, §7, handles §2.5) -------
+// ----- creation: what the new members get --------------------------------------------------
 
 fn new_id(resp: &Response) -> String {
     resp.location
@@ -3928,7 +3934,7 @@ fn group_nesting_refusals_change_nothing() {
         "cannotAddRelationToSelf",
         None,
     );
-    // Onezone accepts cycles; privgraph refuses them with an error of its own (design §2).
+    // Onezone accepts cycles; privgraph refuses them with an error of its own.
     let before = sc.e.graph().clone();
     let resp = sc.call("root", "PUT", "/groups/c/children/a", "");
     assert_eq!(resp.status, 400, "a cycle: {}", describe(&resp));
@@ -4215,7 +4221,8 @@ fn shares_list_of_a_space() {
 
 #[test]
 fn string_keys_take_booleans_as_strings() {
-    // handles §3.1: for string keys `true` / `false` count as the strings "true" / "false".
+    // For string keys `true` / `false` count as the strings "true" / "false" (Onezone's
+    // validation turns atoms into binaries).
     let mut sc = Sc::new(|_| {});
     sc.ok(
         "root",

@@ -1101,7 +1101,7 @@ struct Large {
     services: Vec<Key<HandleService>>,
 }
 
-/// The shared generator's shape (design §6) at 100,000 users, 10,000 groups and 1,000
+/// The shared generator's shape (BENCHMARKS.md) at 100,000 users, 10,000 groups and 1,000
 /// handle services, with random non-empty privileges on every membership.
 fn large_graph(rng: &mut Rng) -> Large {
     let (n_users, n_groups, n_services) = (100_000, 10_000, 1_000);

@@ -1,4 +1,4 @@
-//! The shared, seeded graph generator of design §6.
+//! The shared, seeded graph generator (described in BENCHMARKS.md).
 //!
 //! `U` users, `G` groups, `S` handle services. Group `i` gets 0–3 parents among the
 //! groups with a lower index (a DAG; 20 % of groups are roots, the others get 1–3
@@ -143,7 +143,7 @@ pub fn service_id(i: u32) -> String {
     format!("hs{i}")
 }
 
-/// The design §6 graph of `size`.
+/// The shared generator's graph of `size`.
 pub fn generate(size: Size, seed: u64) -> Description {
     generate_with_depth(size, seed, None)
 }

@@ -1,7 +1,7 @@
-//! Helpers of `tests/routes.rs`: the privilege vocabularies and presets copied by hand
-//! from `/work/shared/reference/*.md` (never read from the code under test), and a thin
-//! dynamic layer over the graph API so that fixtures can be written with kinds and
-//! privilege names as values.
+//! Helpers of `tests/routes.rs` ("the reference": Onezone's rules restated by hand): the
+//! privilege vocabularies and presets copied by hand from Onezone's privilege modules
+//! (never read from the code under test), and a thin dynamic layer over the graph API so
+//! that fixtures can be written with kinds and privilege names as values.
 
 #![allow(dead_code)]
 
@@ -12,9 +12,9 @@ use privgraph::graph::{
 use privgraph::privileges::{OzPrivileges, PrivilegeUpdate, Privileges};
 use serde_json::{Value, json};
 
-// ----- vocabularies (reference: groups §6.1, §6.2; handles §7; spaces §6) -------------
+// ----- vocabularies, as Onezone defines them ------------------------------------------
 
-/// Group privileges: member preset (groups §6.1).
+/// Group privileges: member preset.
 pub const GROUP_MEMBER: &[&str] = &["group_view"];
 /// Added by the group manager preset.
 pub const GROUP_MANAGER_ADDS: &[&str] = &[
@@ -44,7 +44,7 @@ pub const GROUP_ADMIN_ADDS: &[&str] = &[
     "group_create_handle",
     "group_leave_handle",
 ];
-/// The sorted list printed in groups §6.1 (order of `allowed`).
+/// The group privileges sorted, as Onezone lists them in `allowed`.
 pub const GROUP_SORTED: &[&str] = &[
     "group_add_atm_inventory",
     "group_add_child",
@@ -177,7 +177,7 @@ pub const INVENTORY_ADMIN_ADDS: &[&str] = &[
     "atm_inventory_view_privileges",
 ];
 
-/// Oz privileges in the viewer preset (groups §6.2, first column).
+/// Oz privileges in the viewer preset.
 pub const OZ_VIEWER: &[&str] = &[
     "oz_users_list",
     "oz_users_view",
@@ -209,7 +209,7 @@ pub const OZ_VIEWER: &[&str] = &[
     "oz_atm_inventories_view",
     "oz_atm_inventories_list_relationships",
 ];
-/// Oz privileges only in the admin preset (groups §6.2, second column).
+/// Oz privileges only in the admin preset.
 pub const OZ_ADMIN_ADDS: &[&str] = &[
     "oz_view_privileges",
     "oz_set_privileges",
@@ -411,7 +411,7 @@ pub fn info(tk: TargetKind) -> KindInfo {
         .expect("every kind is listed")
 }
 
-/// `GET /privileges` (groups §6.2).
+/// `GET /privileges`.
 pub fn oz_presets_json() -> Value {
     json!({"viewer": sorted(&[OZ_VIEWER]), "admin": oz_all()})
 }

@@ -1,4 +1,4 @@
-//! Peer comparison (design §6): the same seeded graph loaded into privgraph,
+//! Peer comparison (BENCHMARKS.md): the same seeded graph loaded into privgraph,
 //! cedar-policy, casbin-rs, a naive per-check graph search and the "flat lookup" floor;
 //! every engine's answer to every query is compared with privgraph's (and privgraph's
 //! with the floor's, which is computed from the description alone), and the run exits
@@ -16,7 +16,7 @@
 //! What runs where, to stay under five minutes on 2 cores:
 //! - small graph: every engine;
 //! - large graph: privgraph, floor, naive search, casbin (few queries: ~60 ms each);
-//!   cedar is skipped on the large graph (design §6 measured 6–96 s to build and
+//!   cedar is skipped on the large graph (a first measurement took 6–96 s to build and
 //!   2.4–17.5 GB, its transitive closure of the entity hierarchy).
 
 #[path = "../../support/generator.rs"]
@@ -750,7 +750,7 @@ fn main() -> ExitCode {
         },
     ];
     println!(
-        "privgraph peer comparison (design §6 shared generator, seed {:#x}); {} CPUs",
+        "privgraph peer comparison (shared generator, seed {:#x}); {} CPUs",
         generator::SEED,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
