@@ -427,11 +427,12 @@ pub enum QueryError {
     Unknown(#[from] InspectError),
 }
 
-/// What [`check_batch`] did.
+/// What [`check_batch`] did; its `Display` is a one-line summary.
 ///
 /// ```
 /// use privgraph::inspect::BatchReport;
-/// assert_eq!(BatchReport::default().failed, 0);
+/// let report = BatchReport { allowed: 1, ..Default::default() };
+/// assert_eq!(report.to_string(), "1 query: 1 allowed, 0 denied, 0 failed");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BatchReport {
@@ -447,13 +448,12 @@ pub struct BatchReport {
 
 impl fmt::Display for BatchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queries = self.allowed + self.denied + self.failed;
+        let word = if queries == 1 { "query" } else { "queries" };
         write!(
             f,
-            "{} queries: {} allowed, {} denied, {} failed",
-            self.allowed + self.denied + self.failed,
-            self.allowed,
-            self.denied,
-            self.failed
+            "{queries} {word}: {} allowed, {} denied, {} failed",
+            self.allowed, self.denied, self.failed
         )
     }
 }
