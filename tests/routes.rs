@@ -2388,16 +2388,17 @@ fn mismatch(want: &Want, resp: &Response, method: &str, path: &str) -> Option<St
                     ));
                 }
             }
-            if matches!(*status, 201 | 204) && resp.body.is_some() {
+            if matches!(*status, 201 | 204) && resp.json().is_some() {
                 return Some(format!("want {status} without a body"));
             }
             None
         }
         Want::Json(v) => {
-            (resp.status != 200 || resp.body.as_ref() != Some(v)).then(|| format!("want 200 {v}"))
+            (resp.status != 200 || resp.json().as_ref() != Some(v)).then(|| format!("want 200 {v}"))
         }
         Want::Err(status, id, details) => {
-            let error = resp.body.as_ref().and_then(|b| b.get("error"));
+            let json = resp.json();
+            let error = json.as_ref().and_then(|b| b.get("error"));
             let got_id = error.and_then(|e| e.get("id")).and_then(Value::as_str);
             let got_details = error.and_then(|e| e.get("details"));
             // §1: `{"error": {"id", "details"?, "description"}}`.
@@ -2421,7 +2422,7 @@ fn mismatch(want: &Want, resp: &Response, method: &str, path: &str) -> Option<St
 }
 
 fn describe(resp: &Response) -> String {
-    match &resp.body {
+    match &resp.json() {
         Some(b) => {
             let mut b = b.clone();
             if let Some(e) = b.get_mut("error").and_then(Value::as_object_mut) {
@@ -2470,7 +2471,7 @@ impl Harness {
             };
             let after = rest::handle(&mut engine, &auth, "GET", follow, b"");
             self.requests += 1;
-            if after.status != 200 || after.body.as_ref() != Some(expected) {
+            if after.status != 200 || after.json().as_ref() != Some(expected) {
                 problems.push(format!(
                     "afterwards GET {follow}: want 200 {expected}; got {}",
                     describe(&after)
@@ -2651,7 +2652,7 @@ impl Sc {
     fn json(&mut self, w: &str, path: &str, expected: Value) {
         let resp = self.call(w, "GET", path, "");
         assert!(
-            resp.status == 200 && resp.body.as_ref() == Some(&expected),
+            resp.status == 200 && resp.json().as_ref() == Some(&expected),
             "{w}: GET {path}: want 200 {expected}, got {}",
             describe(&resp)
         );
@@ -2662,7 +2663,7 @@ impl Sc {
     fn set(&mut self, w: &str, path: &str, key: &str, ids: &[&str]) {
         let resp = self.call(w, "GET", path, "");
         let got: Option<BTreeSet<String>> = resp
-            .body
+            .json()
             .as_ref()
             .and_then(|b| b.get(key))
             .and_then(Value::as_array)
@@ -2694,7 +2695,8 @@ impl Sc {
     ) {
         let before = self.e.graph().clone();
         let resp = self.call(w, method, path, body);
-        let error = resp.body.as_ref().and_then(|b| b.get("error"));
+        let json = resp.json();
+        let error = json.as_ref().and_then(|b| b.get("error"));
         let got_id = error.and_then(|e| e.get("id")).and_then(Value::as_str);
         let got_details = error.and_then(|e| e.get("details"));
         assert!(
@@ -3408,7 +3410,7 @@ fn space_ownership_granting() {
     sc.forbidden("full", "PUT", "/spaces/s/owners/m", "");
     // An effective-only member becomes a direct one with the admin preset.
     let resp = sc.ok("o", "PUT", "/spaces/s/owners/me", "", 204);
-    assert_eq!((resp.location, resp.body), (None, None));
+    assert_eq!((resp.location.clone(), resp.json()), (None, None));
     sc.json("root", "/spaces/s/owners", list("users", &["me", "o"]));
     sc.json(
         "root",
