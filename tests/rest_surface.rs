@@ -890,3 +890,73 @@ fn an_empty_body_counts_as_an_empty_object() {
         Some(json!({"privileges": ["group_view"]}))
     );
 }
+
+/// Reads through `rest::handle_read` need only a shared reference: four threads answer
+/// from one engine at once, with no lock, and every answer is the one the fixture gives
+/// (worked out by hand from its memberships).
+#[test]
+fn reads_from_four_threads_share_one_engine() {
+    let engine = engine();
+    let user = |id: &str| Auth::User(id.into());
+    let cases: Vec<(Auth, &str, u16, Option<Value>)> = vec![
+        // g0 ⊃ g1 (u1, u2) ⊃ g2 (u3).
+        (
+            Auth::Root,
+            "/groups/g0/effective_users",
+            200,
+            Some(json!({"users": ["u1", "u2", "u3"]})),
+        ),
+        // u1 owns s1 (so may view privileges); u3 has space_view through g2 ⊂ g1.
+        (
+            user("u1"),
+            "/spaces/s1/effective_users/u3/privileges",
+            200,
+            Some(json!({"privileges": ["space_view"]})),
+        ),
+        (
+            user("u2"),
+            "/handle_services/hs1/effective_users/u3/privileges",
+            200,
+            Some(json!({"privileges": ["handle_service_view"]})),
+        ),
+        // g1's group_view in g0 reaches u3.
+        (
+            user("u3"),
+            "/groups/g0/users",
+            200,
+            Some(json!({"users": []})),
+        ),
+        (Auth::Nobody, "/groups/g1/users", 401, None),
+        (
+            user("u3"),
+            "/handle_services/hs1/users",
+            200,
+            Some(json!({"users": ["u1"]})),
+        ),
+    ];
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (engine, cases, answered) = (&engine, &cases, &answered);
+            scope.spawn(move || {
+                for i in 0..2_000 {
+                    let (auth, path, status, body) = &cases[(i + t) % cases.len()];
+                    let response = rest::handle_read(engine, auth, "GET", path, b"")
+                        .unwrap_or_else(|_| panic!("GET {path} is a read"));
+                    assert_eq!(response.status, *status, "{auth} GET {path}: {response:?}");
+                    if let Some(body) = body {
+                        assert_eq!(response.json().as_ref(), Some(body), "{auth} GET {path}");
+                    }
+                    answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    assert_eq!(answered.into_inner(), 8_000);
+    // A write is handed back routed, for the writer.
+    let write = rest::handle_read(&engine, &Auth::Root, "DELETE", "/groups/g2", b"");
+    assert!(
+        matches!(write, Err(ref request) if request.is_write()),
+        "{write:?}"
+    );
+}

@@ -30,7 +30,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use privgraph::graph::{Graph, TargetKind};
-use privgraph::logic::{Auth, Engine};
+use privgraph::logic::{Auth, Decision, Engine};
 use privgraph::rest::{self, Response};
 use serde_json::{Value, json};
 use support::*;
@@ -2355,6 +2355,7 @@ struct Harness {
     failures: Vec<String>,
     requests: usize,
     rows: usize,
+    dry_runs: usize,
 }
 
 fn show(body: &[u8]) -> String {
@@ -2448,9 +2449,30 @@ impl Harness {
         let mut engine = Engine::new(graph);
         let path = render(row, &ck.client, ck.prim.as_deref(), ck.second.as_deref());
         let before = engine.graph().clone();
+        // The dry run first: it must change nothing and agree with the execution.
+        let decision = rest::Request::parse(row.method, &path, &ck.body)
+            .ok()
+            .map(|request| {
+                engine.authorize(&ck.client.auth(), request.operation(), request.body())
+            });
+        let dry_run_changed = engine.graph() != &before;
         let resp = rest::handle(&mut engine, &ck.client.auth(), row.method, &path, &ck.body);
         self.requests += 1;
         let mut problems = Vec::new();
+        if dry_run_changed {
+            problems.push("the dry run changed the graph".to_owned());
+        }
+        if let Some(decision) = &decision {
+            self.dry_runs += 1;
+            let agrees = match decision {
+                Decision::NotFound => resp.status == 404,
+                Decision::Denied(_) => matches!(resp.status, 401 | 403),
+                Decision::Allowed { .. } => !matches!(resp.status, 401 | 403 | 404),
+            };
+            if !agrees {
+                problems.push(format!("the dry run decided {decision:?}"));
+            }
+        }
         if let Some(p) = mismatch(&ck.want, &resp, row.method, &path) {
             problems.push(format!("{p}; got {}", describe(&resp)));
         }
@@ -2493,9 +2515,10 @@ impl Harness {
 
     fn finish(self, family: &str) {
         eprintln!(
-            "{family}: {} rows, {} requests, {} mismatches",
+            "{family}: {} rows, {} requests ({} also as dry runs), {} mismatches",
             self.rows,
             self.requests,
+            self.dry_runs,
             self.failures.len()
         );
         if !self.failures.is_empty() {

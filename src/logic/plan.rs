@@ -152,46 +152,41 @@ fn shared(
     match op {
         CommonOp::Presets => read(Outcome::Presets(kind.vocabulary())),
         CommonOp::ListAll => with_target_kind!(kind, T => read(ctx.ids(&graph.keys::<T>()))),
-        CommonOp::Create => {
-            let id = ctx.fresh_id(kind.entity());
-            ctx.write(
-                vec![create(kind.entity(), &id)],
-                Outcome::Created { id: Some(id) },
-            )
-        }
-        CommonOp::Delete { id } => ctx.write(
-            vec![Change::Delete {
-                kind: kind.entity(),
-                id: id.clone(),
-            }],
-            Outcome::NoContent,
-        ),
         CommonOp::ListMembers {
             member, effective, ..
         } => with_target_kind!(kind, T => read(list_members::<T>(ctx, *member, *effective)?)),
+        CommonOp::MemberPrivileges {
+            member,
+            member_id,
+            effective,
+            ..
+        } => with_target_kind!(kind, T => {
+            read(Outcome::Privileges(privileges_of::<T>(ctx, *member, member_id, *effective)?))
+        }),
+        CommonOp::Membership {
+            member, member_id, ..
+        } => {
+            with_target_kind!(kind, T => read(membership::<T>(ctx, *member, member_id)?))
+        }
+        CommonOp::Create => {
+            let id = ctx.fresh_id(kind.entity());
+            let created = Outcome::Created {
+                id: Some(id.clone()),
+            };
+            ctx.write(vec![create(kind.entity(), &id)], created)
+        }
+        CommonOp::Delete { id } => {
+            let delete = Change::Delete {
+                kind: kind.entity(),
+                id: id.clone(),
+            };
+            ctx.write(vec![delete], Outcome::NoContent)
+        }
         CommonOp::AddMember {
             id,
             member,
             member_id,
-        } => {
-            let validate::Input::Member(privileges) = input else {
-                return Err(Error::MalformedData);
-            };
-            let privileges = privileges.unwrap_or_else(|| member_preset(kind));
-            let mut changes = vec![add_member(kind, id, *member, member_id, privileges)];
-            // A user who becomes a direct member of an owner-less space becomes its
-            // owner.
-            if kind == TargetKind::Space
-                && *member == MemberType::User
-                && graph.space_owners(ctx.entity::<Space>()?).is_empty()
-            {
-                changes.push(Change::AddSpaceOwner {
-                    space_id: id.clone(),
-                    user_id: member_id.clone(),
-                });
-            }
-            ctx.write(changes, Outcome::Created { id: None })
-        }
+        } => add(ctx, kind, id, *member, member_id, input),
         CommonOp::RemoveMember {
             id,
             member,
@@ -201,19 +196,9 @@ fn shared(
                 let user = graph.key::<User>(member_id).ok_or(Error::NotFound)?;
                 check_not_last_owner(graph, ctx.entity::<Space>()?, user)?;
             }
-            ctx.write(
-                vec![remove_member(kind, id, *member, member_id)],
-                Outcome::NoContent,
-            )
+            let remove = remove_member(kind, id, *member, member_id);
+            ctx.write(vec![remove], Outcome::NoContent)
         }
-        CommonOp::MemberPrivileges {
-            member,
-            member_id,
-            effective,
-            ..
-        } => with_target_kind!(kind, T => {
-            read(Outcome::Privileges(privileges_of::<T>(ctx, *member, member_id, *effective)?))
-        }),
         CommonOp::UpdateMemberPrivileges {
             id,
             member,
@@ -223,52 +208,81 @@ fn shared(
             id,
             member,
             member_id,
-        } => {
-            let update = match input {
-                validate::Input::Update(update) => update,
-                _ => return Err(Error::MalformedData),
-            };
-            let current =
-                with_target_kind!(kind, T => privileges_of::<T>(ctx, *member, member_id, false)?);
-            let privileges = current.updated(&update).ok_or(Error::MalformedData)?;
-            ctx.write(
-                vec![Change::SetMemberPrivileges {
-                    kind,
-                    id: id.clone(),
-                    member_type: *member,
-                    member_id: member_id.clone(),
-                    privileges,
-                }],
-                Outcome::NoContent,
-            )
-        }
-        CommonOp::Membership {
-            member, member_id, ..
-        } => {
-            with_target_kind!(kind, T => read(membership::<T>(ctx, *member, member_id)?))
-        }
-        CommonOp::CreateGroup { id: target_id } => {
-            let id = ctx.fresh_id(EntityKind::Group);
-            let mut changes = vec![create(EntityKind::Group, &id)];
-            if let Caller::User(_, user) = ctx.client {
-                changes.push(add_member(
-                    TargetKind::Group,
-                    &id,
-                    MemberType::User,
-                    user,
-                    AnyPrivileges::all(Vocabulary::Group),
-                ));
-            }
-            changes.push(add_member(
-                kind,
-                target_id,
-                MemberType::Group,
-                &id,
-                member_preset(kind),
-            ));
-            ctx.write(changes, Outcome::Created { id: Some(id) })
-        }
+        } => update(ctx, kind, id, *member, member_id, input),
+        CommonOp::CreateGroup { id } => create_group_in(ctx, kind, id),
     }
+}
+
+/// `PUT /{kind}/{id}/users/{uid}` and `…/groups/{gid}`.
+fn add(
+    ctx: &Ctx<'_>,
+    kind: TargetKind,
+    id: &str,
+    member: MemberType,
+    member_id: &str,
+    input: validate::Input,
+) -> Result<Planned, Error> {
+    let validate::Input::Member(privileges) = input else {
+        return Err(Error::MalformedData);
+    };
+    let privileges = privileges.unwrap_or_else(|| member_preset(kind));
+    let mut changes = vec![add_member(kind, id, member, member_id, privileges)];
+    // A user who becomes a direct member of an owner-less space becomes its owner.
+    if kind == TargetKind::Space
+        && member == MemberType::User
+        && ctx.graph.space_owners(ctx.entity::<Space>()?).is_empty()
+    {
+        changes.push(Change::AddSpaceOwner {
+            space_id: id.to_owned(),
+            user_id: member_id.to_owned(),
+        });
+    }
+    ctx.write(changes, Outcome::Created { id: None })
+}
+
+/// `PATCH …/privileges` (grant / revoke) and the seed pages' `PUT …/privileges`: the
+/// change records the set the member ends up with.
+fn update(
+    ctx: &Ctx<'_>,
+    kind: TargetKind,
+    id: &str,
+    member: MemberType,
+    member_id: &str,
+    input: validate::Input,
+) -> Result<Planned, Error> {
+    let validate::Input::Update(update) = input else {
+        return Err(Error::MalformedData);
+    };
+    let current = with_target_kind!(kind, T => privileges_of::<T>(ctx, member, member_id, false)?);
+    let privileges = current.updated(&update).ok_or(Error::MalformedData)?;
+    let set = Change::SetMemberPrivileges {
+        kind,
+        id: id.to_owned(),
+        member_type: member,
+        member_id: member_id.to_owned(),
+        privileges,
+    };
+    ctx.write(vec![set], Outcome::NoContent)
+}
+
+/// `POST /{kind}/{id}/groups` (`…/children` for groups): a new group, its creator its
+/// admin, a member of the entity with the member preset.
+fn create_group_in(ctx: &Ctx<'_>, kind: TargetKind, target_id: &str) -> Result<Planned, Error> {
+    let id = ctx.fresh_id(EntityKind::Group);
+    let mut changes = vec![create(EntityKind::Group, &id)];
+    if let Caller::User(_, user) = ctx.client {
+        let admin = AnyPrivileges::all(Vocabulary::Group);
+        changes.push(add_member(
+            TargetKind::Group,
+            &id,
+            MemberType::User,
+            user,
+            admin,
+        ));
+    }
+    let preset = member_preset(kind);
+    changes.push(add_member(kind, target_id, MemberType::Group, &id, preset));
+    ctx.write(changes, Outcome::Created { id: Some(id) })
 }
 
 /// The preset a new member gets when no privileges are given.
