@@ -172,6 +172,12 @@ impl Graph {
         }
     }
 
+    /// A copy that keeps the graph's identity, so keys work on both (the two copies a
+    /// writer keeps for its readers).
+    pub(crate) fn duplicate(&self) -> Graph {
+        self.clone()
+    }
+
     /// Notes an ownership that ends as a side effect, while a batch runs.
     pub(crate) fn journal_owner_drop(&mut self, space: u32, user: u32) {
         if self.owner_journal.is_some() {

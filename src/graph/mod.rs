@@ -49,7 +49,7 @@
 //! [`GraphError::NestingCycle`], an error Onezone does not have.
 
 mod any_key;
-mod apply;
+pub(crate) mod apply;
 mod change;
 mod error;
 mod explain;
