@@ -473,8 +473,8 @@ fn auth_for(path: &str) -> Auth {
     }
 }
 
-fn error_id(response: &Response) -> Option<&str> {
-    response.body.as_ref()?["error"]["id"].as_str()
+fn error_id(response: &Response) -> Option<String> {
+    Some(response.json()?["error"]["id"].as_str()?.to_owned())
 }
 
 #[test]
@@ -501,7 +501,9 @@ fn every_expected_route_is_reachable() {
         if matches!(response.status, 404 | 405) {
             failures.push(format!(
                 "  {method} {path} as {auth}: {} {:?} allow={:?}",
-                response.status, response.body, response.allow
+                response.status,
+                response.json(),
+                response.allow
             ));
         }
     }
@@ -521,14 +523,16 @@ fn out_of_scope_routes_are_not_served() {
         let mut engine = engine();
         let response = rest::handle(&mut engine, &Auth::Root, method, path, b"");
         let ok = match response.status {
-            404 => error_id(&response) == Some("notFound"),
+            404 => error_id(&response).as_deref() == Some("notFound"),
             405 => !response.allow.contains(&method),
             _ => false,
         };
         if !ok {
             failures.push(format!(
                 "  {method} {path}: {} {:?} allow={:?}",
-                response.status, response.body, response.allow
+                response.status,
+                response.json(),
+                response.allow
             ));
         }
     }
@@ -564,9 +568,13 @@ fn unknown_paths_answer_404_not_found() {
     ] {
         let response = get(&mut engine, path);
         assert_eq!(response.status, 404, "GET {path:?}: {response:?}");
-        assert_eq!(error_id(&response), Some("notFound"), "GET {path:?}");
         assert_eq!(
-            response.body,
+            error_id(&response).as_deref(),
+            Some("notFound"),
+            "GET {path:?}"
+        );
+        assert_eq!(
+            response.json(),
             Some(json!({"error": {"id": "notFound",
                                   "description": "The resource could not be found."}}))
         );
@@ -622,7 +630,7 @@ fn the_onezone_prefix_is_accepted() {
     let mut engine = engine();
     let plain = get(&mut engine, "/groups/g1/users");
     assert_eq!(plain.status, 200, "{plain:?}");
-    assert_eq!(plain.body, Some(json!({"users": ["u1", "u2"]})));
+    assert_eq!(plain.json(), Some(json!({"users": ["u1", "u2"]})));
     assert_eq!(get(&mut engine, "/api/v3/onezone/groups/g1/users"), plain);
     assert_eq!(
         get(&mut engine, "/api/v3/onezone/privileges").status,
@@ -661,7 +669,7 @@ fn percent_encoded_ids_are_decoded() {
     let mut engine = engine();
     let response = get(&mut engine, "/groups/my%20group/users");
     assert_eq!(response.status, 200, "{response:?}");
-    assert_eq!(response.body, Some(json!({"users": []})));
+    assert_eq!(response.json(), Some(json!({"users": []})));
     // Encoded plain characters decode to the same id.
     let plain = get(&mut engine, "/groups/g1/users");
     assert_eq!(get(&mut engine, "/groups/%67%31/users"), plain);
@@ -697,7 +705,7 @@ fn ids_over_256_bytes_answer_400_id_too_long() {
             "{method} {}: {response:?}",
             &path[..40]
         );
-        assert_eq!(error_id(&response), Some("badValueIdTooLong"));
+        assert_eq!(error_id(&response).as_deref(), Some("badValueIdTooLong"));
     }
     // 256 bytes is still an id (of a missing group), also when encoded longer.
     let response = get(&mut engine, &format!("/groups/{}/users", "a".repeat(256)));
@@ -719,12 +727,12 @@ fn paths_over_4_kib_answer_414() {
     );
     let over = format!("{at_limit}x");
     let response = get(&mut engine, &over);
-    assert_eq!(response.status, 414, "{:?}", response.body);
+    assert_eq!(response.status, 414, "{:?}", response.json());
     // Also when every segment is short, for any method and any client.
     let many = "/a".repeat(2049);
     for (auth, method) in [(Auth::Nobody, "GET"), (Auth::Root, "PATCH")] {
         let response = rest::handle(&mut engine, &auth, method, &many, b"{}");
-        assert_eq!(response.status, 414, "{method}: {:?}", response.body);
+        assert_eq!(response.status, 414, "{method}: {:?}", response.json());
     }
 }
 
@@ -742,14 +750,15 @@ fn bodies_over_1_mib_answer_413() {
     let at_limit = json_of_len(1 << 20);
     let response = rest::handle(&mut engine, &Auth::Root, "PATCH", path, &at_limit);
     assert_eq!(
-        response.status, 204,
+        response.status,
+        204,
         "1 MiB is allowed: {:?}",
-        response.body
+        response.json()
     );
     let over = json_of_len((1 << 20) + 1);
     let before = get(&mut engine, path);
     let response = rest::handle(&mut engine, &Auth::Root, "PATCH", path, &over);
-    assert_eq!(response.status, 413, "{:?}", response.body);
+    assert_eq!(response.status, 413, "{:?}", response.json());
     assert_eq!(get(&mut engine, path), before, "nothing changed");
     // Before anything else: nobody, a missing entity.
     let response = rest::handle(
@@ -759,7 +768,7 @@ fn bodies_over_1_mib_answer_413() {
         "/groups/nope/users/u1/privileges",
         &over,
     );
-    assert_eq!(response.status, 413, "{:?}", response.body);
+    assert_eq!(response.status, 413, "{:?}", response.json());
 }
 
 #[test]
@@ -791,7 +800,8 @@ fn unparseable_json_answers_400_malformed_data_before_anything_else() {
         for &(method, path) in requests {
             for body in bad {
                 let response = rest::handle(&mut engine, &auth, method, path, body);
-                if response.status != 400 || error_id(&response) != Some("malformedData") {
+                if response.status != 400 || error_id(&response).as_deref() != Some("malformedData")
+                {
                     failures.push(format!(
                         "  {method} {path} as {auth} with {:?}: {response:?}",
                         String::from_utf8_lossy(body)
@@ -804,7 +814,7 @@ fn unparseable_json_answers_400_malformed_data_before_anything_else() {
     // `malformedData` has no details, as in Onezone.
     let response = rest::handle(&mut engine, &Auth::Nobody, "POST", "/groups", b"{");
     assert!(
-        response.body.as_ref().unwrap()["error"]
+        response.json().as_ref().unwrap()["error"]
             .get("details")
             .is_none(),
         "{response:?}"
@@ -863,7 +873,7 @@ fn an_empty_body_counts_as_an_empty_object() {
         b"",
     );
     assert_eq!(r.status, 400);
-    assert_eq!(error_id(&r), Some("missingAtLeastOneValue"));
+    assert_eq!(error_id(&r).as_deref(), Some("missingAtLeastOneValue"));
     let r = rest::handle(
         &mut e,
         &Auth::Root,
@@ -872,12 +882,82 @@ fn an_empty_body_counts_as_an_empty_object() {
         b"",
     );
     assert_eq!(r.status, 400);
-    assert_eq!(error_id(&r), Some("missingRequiredValue"));
+    assert_eq!(error_id(&r).as_deref(), Some("missingRequiredValue"));
     let r = rest::handle(&mut e, &Auth::Root, "PUT", "/groups/g1/users/u3", b"");
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(r.location.as_deref(), Some("/groups/g1/users/u3"));
     assert_eq!(
-        get(&mut e, "/groups/g1/users/u3/privileges").body,
+        get(&mut e, "/groups/g1/users/u3/privileges").json(),
         Some(json!({"privileges": ["group_view"]}))
+    );
+}
+
+/// Reads through `rest::handle_read` need only a shared reference: four threads answer
+/// from one engine at once, with no lock, and every answer is the one the fixture gives
+/// (worked out by hand from its memberships).
+#[test]
+fn reads_from_four_threads_share_one_engine() {
+    let engine = engine();
+    let user = |id: &str| Auth::User(id.into());
+    let cases: Vec<(Auth, &str, u16, Option<Value>)> = vec![
+        // g0 ⊃ g1 (u1, u2) ⊃ g2 (u3).
+        (
+            Auth::Root,
+            "/groups/g0/effective_users",
+            200,
+            Some(json!({"users": ["u1", "u2", "u3"]})),
+        ),
+        // u1 owns s1 (so may view privileges); u3 has space_view through g2 ⊂ g1.
+        (
+            user("u1"),
+            "/spaces/s1/effective_users/u3/privileges",
+            200,
+            Some(json!({"privileges": ["space_view"]})),
+        ),
+        (
+            user("u2"),
+            "/handle_services/hs1/effective_users/u3/privileges",
+            200,
+            Some(json!({"privileges": ["handle_service_view"]})),
+        ),
+        // g1's group_view in g0 reaches u3.
+        (
+            user("u3"),
+            "/groups/g0/users",
+            200,
+            Some(json!({"users": []})),
+        ),
+        (Auth::Nobody, "/groups/g1/users", 401, None),
+        (
+            user("u3"),
+            "/handle_services/hs1/users",
+            200,
+            Some(json!({"users": ["u1"]})),
+        ),
+    ];
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (engine, cases, answered) = (&engine, &cases, &answered);
+            scope.spawn(move || {
+                for i in 0..2_000 {
+                    let (auth, path, status, body) = &cases[(i + t) % cases.len()];
+                    let response = rest::handle_read(engine, auth, "GET", path, b"")
+                        .unwrap_or_else(|_| panic!("GET {path} is a read"));
+                    assert_eq!(response.status, *status, "{auth} GET {path}: {response:?}");
+                    if let Some(body) = body {
+                        assert_eq!(response.json().as_ref(), Some(body), "{auth} GET {path}");
+                    }
+                    answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    assert_eq!(answered.into_inner(), 8_000);
+    // A write is handed back routed, for the writer.
+    let write = rest::handle_read(&engine, &Auth::Root, "DELETE", "/groups/g2", b"");
+    assert!(
+        matches!(write, Err(ref request) if request.is_write()),
+        "{write:?}"
     );
 }

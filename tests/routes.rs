@@ -32,7 +32,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use privgraph::graph::{Graph, TargetKind};
-use privgraph::logic::{Auth, Engine};
+use privgraph::logic::{Auth, Decision, Engine};
 use privgraph::rest::{self, Response};
 use serde_json::{Value, json};
 use support::*;
@@ -2361,6 +2361,7 @@ struct Harness {
     failures: Vec<String>,
     requests: usize,
     rows: usize,
+    dry_runs: usize,
 }
 
 fn show(body: &[u8]) -> String {
@@ -2394,16 +2395,17 @@ fn mismatch(want: &Want, resp: &Response, method: &str, path: &str) -> Option<St
                     ));
                 }
             }
-            if matches!(*status, 201 | 204) && resp.body.is_some() {
+            if matches!(*status, 201 | 204) && resp.json().is_some() {
                 return Some(format!("want {status} without a body"));
             }
             None
         }
         Want::Json(v) => {
-            (resp.status != 200 || resp.body.as_ref() != Some(v)).then(|| format!("want 200 {v}"))
+            (resp.status != 200 || resp.json().as_ref() != Some(v)).then(|| format!("want 200 {v}"))
         }
         Want::Err(status, id, details) => {
-            let error = resp.body.as_ref().and_then(|b| b.get("error"));
+            let json = resp.json();
+            let error = json.as_ref().and_then(|b| b.get("error"));
             let got_id = error.and_then(|e| e.get("id")).and_then(Value::as_str);
             let got_details = error.and_then(|e| e.get("details"));
             // Onezone's error body: `{"error": {"id", "details"?, "description"}}`.
@@ -2427,7 +2429,7 @@ fn mismatch(want: &Want, resp: &Response, method: &str, path: &str) -> Option<St
 }
 
 fn describe(resp: &Response) -> String {
-    match &resp.body {
+    match &resp.json() {
         Some(b) => {
             let mut b = b.clone();
             if let Some(e) = b.get_mut("error").and_then(Value::as_object_mut) {
@@ -2453,9 +2455,30 @@ impl Harness {
         let mut engine = Engine::new(graph);
         let path = render(row, &ck.client, ck.prim.as_deref(), ck.second.as_deref());
         let before = engine.graph().clone();
+        // The dry run first: it must change nothing and agree with the execution.
+        let decision = rest::Request::parse(row.method, &path, &ck.body)
+            .ok()
+            .map(|request| {
+                engine.authorize(&ck.client.auth(), request.operation(), request.body())
+            });
+        let dry_run_changed = engine.graph() != &before;
         let resp = rest::handle(&mut engine, &ck.client.auth(), row.method, &path, &ck.body);
         self.requests += 1;
         let mut problems = Vec::new();
+        if dry_run_changed {
+            problems.push("the dry run changed the graph".to_owned());
+        }
+        if let Some(decision) = &decision {
+            self.dry_runs += 1;
+            let agrees = match decision {
+                Decision::NotFound => resp.status == 404,
+                Decision::Denied(_) => matches!(resp.status, 401 | 403),
+                Decision::Allowed { .. } => !matches!(resp.status, 401 | 403 | 404),
+            };
+            if !agrees {
+                problems.push(format!("the dry run decided {decision:?}"));
+            }
+        }
         if let Some(p) = mismatch(&ck.want, &resp, row.method, &path) {
             problems.push(format!("{p}; got {}", describe(&resp)));
         }
@@ -2476,7 +2499,7 @@ impl Harness {
             };
             let after = rest::handle(&mut engine, &auth, "GET", follow, b"");
             self.requests += 1;
-            if after.status != 200 || after.body.as_ref() != Some(expected) {
+            if after.status != 200 || after.json().as_ref() != Some(expected) {
                 problems.push(format!(
                     "afterwards GET {follow}: want 200 {expected}; got {}",
                     describe(&after)
@@ -2498,9 +2521,10 @@ impl Harness {
 
     fn finish(self, family: &str) {
         eprintln!(
-            "{family}: {} rows, {} requests, {} mismatches",
+            "{family}: {} rows, {} requests ({} also as dry runs), {} mismatches",
             self.rows,
             self.requests,
+            self.dry_runs,
             self.failures.len()
         );
         if !self.failures.is_empty() {
@@ -2657,7 +2681,7 @@ impl Sc {
     fn json(&mut self, w: &str, path: &str, expected: Value) {
         let resp = self.call(w, "GET", path, "");
         assert!(
-            resp.status == 200 && resp.body.as_ref() == Some(&expected),
+            resp.status == 200 && resp.json().as_ref() == Some(&expected),
             "{w}: GET {path}: want 200 {expected}, got {}",
             describe(&resp)
         );
@@ -2668,7 +2692,7 @@ impl Sc {
     fn set(&mut self, w: &str, path: &str, key: &str, ids: &[&str]) {
         let resp = self.call(w, "GET", path, "");
         let got: Option<BTreeSet<String>> = resp
-            .body
+            .json()
             .as_ref()
             .and_then(|b| b.get(key))
             .and_then(Value::as_array)
@@ -2700,7 +2724,8 @@ impl Sc {
     ) {
         let before = self.e.graph().clone();
         let resp = self.call(w, method, path, body);
-        let error = resp.body.as_ref().and_then(|b| b.get("error"));
+        let json = resp.json();
+        let error = json.as_ref().and_then(|b| b.get("error"));
         let got_id = error.and_then(|e| e.get("id")).and_then(Value::as_str);
         let got_details = error.and_then(|e| e.get("details"));
         assert!(
@@ -3414,7 +3439,7 @@ fn space_ownership_granting() {
     sc.forbidden("full", "PUT", "/spaces/s/owners/m", "");
     // An effective-only member becomes a direct one with the admin preset.
     let resp = sc.ok("o", "PUT", "/spaces/s/owners/me", "", 204);
-    assert_eq!((resp.location, resp.body), (None, None));
+    assert_eq!((resp.location.clone(), resp.json()), (None, None));
     sc.json("root", "/spaces/s/owners", list("users", &["me", "o"]));
     sc.json(
         "root",

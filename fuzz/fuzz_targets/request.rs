@@ -459,7 +459,7 @@ fn expected_refusal(path: &str, body: &[u8]) -> Option<(u16, &'static str)> {
 
 /// The error id of an answer, if it is an error.
 fn error_id(response: &Response) -> Option<&str> {
-    response.body.as_ref()?.get("error")?.get("id")?.as_str()
+    response.json().as_ref()?.get("error")?.get("id")?.as_str()
 }
 
 fn check(
@@ -499,11 +499,11 @@ fn check(
     );
     match status {
         201 | 204 | 405 => assert!(
-            response.body.is_none(),
+            response.json().is_none(),
             "{status} with a body for {method} {path:?}: {response:?}"
         ),
         _ => {
-            let Some(Value::Object(map)) = &response.body else {
+            let Some(Value::Object(map)) = &response.json() else {
                 panic!("{status} without an object body for {method} {path:?}: {response:?}");
             };
             if status >= 400 {
@@ -516,7 +516,7 @@ fn check(
             }
         }
     }
-    if let Some(body) = &response.body {
+    if let Some(body) = &response.json() {
         let text = serde_json::to_string(body).expect("a body serializes");
         let back: Value = serde_json::from_str(&text).expect("a serialized body parses");
         assert_eq!(&back, body, "body does not survive a JSON round trip");

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use crate::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, Privileges, SpacePrivileges,
+    HandleServicePrivileges, HarvesterPrivileges, Privileges, SpacePrivileges, Vocabulary,
 };
 
 use super::Graph;
@@ -41,25 +41,180 @@ pub enum EntityKind {
     AtmInventory,
 }
 
+/// What differs between entity kinds in names: one row per kind, read by every layer
+/// (routes, answers, errors, snapshots, the CLI), so a kind's names live in one place.
+///
+/// ```
+/// use privgraph::graph::EntityKind;
+/// let row = EntityKind::HandleService.info();
+/// assert_eq!((row.name, row.plural, row.section), ("handle_service", "handle_services", "handleServices"));
+/// assert_eq!((row.record, row.relation_type, row.flag), ("od_handle_service", "handleService", "handle-service"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindInfo {
+    /// Snake-case name, as in Onezone's `od_*` record names without the prefix; also the
+    /// `type` of a direct ("self") intermediary and the kind in change batches.
+    pub name: &'static str,
+    /// The plural: the REST path segment (`/handle_services`) and the key of id lists
+    /// in answers (`{"handle_services": [...]}`).
+    pub plural: &'static str,
+    /// The snapshot's top-level key that declares entities of the kind.
+    pub section: &'static str,
+    /// Onezone's record name (`od_space`), used by `relationDoesNotExist` details.
+    pub record: &'static str,
+    /// The `childType` / `parentType` name in `relationAlreadyExists` details.
+    pub relation_type: &'static str,
+    /// The CLI flag naming an entity of the kind (`--handle-service ID`).
+    pub flag: &'static str,
+}
+
+const fn row(
+    name: &'static str,
+    plural: &'static str,
+    section: &'static str,
+    record: &'static str,
+    relation_type: &'static str,
+    flag: &'static str,
+) -> KindInfo {
+    KindInfo {
+        name,
+        plural,
+        section,
+        record,
+        relation_type,
+        flag,
+    }
+}
+
 impl EntityKind {
-    /// Snake-case name, as in Onezone's `od_*` record names without the prefix.
+    /// Every kind, in declaration order.
+    pub const ALL: [EntityKind; 9] = [
+        EntityKind::User,
+        EntityKind::Group,
+        EntityKind::Space,
+        EntityKind::Share,
+        EntityKind::HandleService,
+        EntityKind::Handle,
+        EntityKind::Harvester,
+        EntityKind::Cluster,
+        EntityKind::AtmInventory,
+    ];
+
+    /// The kind's names (see [`KindInfo`]): the one table of per-kind names.
+    pub const fn info(self) -> &'static KindInfo {
+        match self {
+            EntityKind::User => &const { row("user", "users", "users", "od_user", "user", "user") },
+            EntityKind::Group => {
+                &const { row("group", "groups", "groups", "od_group", "group", "group") }
+            }
+            EntityKind::Space => {
+                &const { row("space", "spaces", "spaces", "od_space", "space", "space") }
+            }
+            EntityKind::Share => {
+                &const { row("share", "shares", "shares", "od_share", "share", "share") }
+            }
+            EntityKind::HandleService => {
+                &const {
+                    row(
+                        "handle_service",
+                        "handle_services",
+                        "handleServices",
+                        "od_handle_service",
+                        "handleService",
+                        "handle-service",
+                    )
+                }
+            }
+            EntityKind::Handle => {
+                &const {
+                    row(
+                        "handle",
+                        "handles",
+                        "handles",
+                        "od_handle",
+                        "handle",
+                        "handle",
+                    )
+                }
+            }
+            EntityKind::Harvester => {
+                &const {
+                    row(
+                        "harvester",
+                        "harvesters",
+                        "harvesters",
+                        "od_harvester",
+                        "harvester",
+                        "harvester",
+                    )
+                }
+            }
+            EntityKind::Cluster => {
+                &const {
+                    row(
+                        "cluster",
+                        "clusters",
+                        "clusters",
+                        "od_cluster",
+                        "cluster",
+                        "cluster",
+                    )
+                }
+            }
+            EntityKind::AtmInventory => {
+                &const {
+                    row(
+                        "atm_inventory",
+                        "atm_inventories",
+                        "atmInventories",
+                        "od_atm_inventory",
+                        "atm_inventory",
+                        "atm-inventory",
+                    )
+                }
+            }
+        }
+    }
+
+    /// Snake-case name (see [`KindInfo::name`]).
     ///
     /// ```
     /// use privgraph::graph::EntityKind;
     /// assert_eq!(EntityKind::AtmInventory.as_str(), "atm_inventory");
     /// ```
     pub const fn as_str(self) -> &'static str {
-        match self {
-            EntityKind::User => "user",
-            EntityKind::Group => "group",
-            EntityKind::Space => "space",
-            EntityKind::Share => "share",
-            EntityKind::HandleService => "handle_service",
-            EntityKind::Handle => "handle",
-            EntityKind::Harvester => "harvester",
-            EntityKind::Cluster => "cluster",
-            EntityKind::AtmInventory => "atm_inventory",
-        }
+        self.info().name
+    }
+
+    /// The kind called `name` (its snake-case name).
+    ///
+    /// ```
+    /// use privgraph::graph::EntityKind;
+    /// assert_eq!(EntityKind::from_name("handle"), Some(EntityKind::Handle));
+    /// assert_eq!(EntityKind::from_name("od_handle"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The kind as a target kind, when entities of it have members.
+    ///
+    /// ```
+    /// use privgraph::graph::{EntityKind, TargetKind};
+    /// assert_eq!(EntityKind::Space.target(), Some(TargetKind::Space));
+    /// assert_eq!(EntityKind::Share.target(), None);
+    /// ```
+    pub const fn target(self) -> Option<TargetKind> {
+        Some(match self {
+            EntityKind::Group => TargetKind::Group,
+            EntityKind::Space => TargetKind::Space,
+            EntityKind::HandleService => TargetKind::HandleService,
+            EntityKind::Handle => TargetKind::Handle,
+            EntityKind::Harvester => TargetKind::Harvester,
+            EntityKind::Cluster => TargetKind::Cluster,
+            EntityKind::AtmInventory => TargetKind::AtmInventory,
+            EntityKind::User | EntityKind::Share => return None,
+        })
     }
 }
 
@@ -108,9 +263,55 @@ impl TargetKind {
     ];
 }
 
-impl From<TargetKind> for EntityKind {
-    fn from(kind: TargetKind) -> EntityKind {
-        match kind {
+impl TargetKind {
+    /// The kind's names (see [`KindInfo`]).
+    pub const fn info(self) -> &'static KindInfo {
+        self.entity().info()
+    }
+
+    /// Snake-case name.
+    ///
+    /// ```
+    /// use privgraph::graph::TargetKind;
+    /// assert_eq!(TargetKind::HandleService.as_str(), "handle_service");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The kind called `name` (its snake-case name).
+    ///
+    /// ```
+    /// use privgraph::graph::TargetKind;
+    /// assert_eq!(TargetKind::from_name("cluster"), Some(TargetKind::Cluster));
+    /// assert_eq!(TargetKind::from_name("user"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<TargetKind> {
+        TargetKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The vocabulary members hold in entities of this kind.
+    ///
+    /// ```
+    /// use privgraph::graph::TargetKind;
+    /// use privgraph::privileges::Vocabulary;
+    /// assert_eq!(TargetKind::Handle.vocabulary(), Vocabulary::Handle);
+    /// ```
+    pub const fn vocabulary(self) -> Vocabulary {
+        match self {
+            TargetKind::Group => Vocabulary::Group,
+            TargetKind::Space => Vocabulary::Space,
+            TargetKind::HandleService => Vocabulary::HandleService,
+            TargetKind::Handle => Vocabulary::Handle,
+            TargetKind::Harvester => Vocabulary::Harvester,
+            TargetKind::Cluster => Vocabulary::Cluster,
+            TargetKind::AtmInventory => Vocabulary::AtmInventory,
+        }
+    }
+
+    /// The kind as an entity kind.
+    pub const fn entity(self) -> EntityKind {
+        match self {
             TargetKind::Group => EntityKind::Group,
             TargetKind::Space => EntityKind::Space,
             TargetKind::HandleService => EntityKind::HandleService,
@@ -119,6 +320,59 @@ impl From<TargetKind> for EntityKind {
             TargetKind::Cluster => EntityKind::Cluster,
             TargetKind::AtmInventory => EntityKind::AtmInventory,
         }
+    }
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<TargetKind> for EntityKind {
+    fn from(kind: TargetKind) -> EntityKind {
+        kind.entity()
+    }
+}
+
+impl MemberType {
+    /// `user` or `group`.
+    ///
+    /// ```
+    /// use privgraph::graph::MemberType;
+    /// assert_eq!(MemberType::Group.as_str(), "group");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MemberType::User => "user",
+            MemberType::Group => "group",
+        }
+    }
+
+    /// The member type called `name`.
+    ///
+    /// ```
+    /// use privgraph::graph::MemberType;
+    /// assert_eq!(MemberType::from_name("user"), Some(MemberType::User));
+    /// ```
+    pub fn from_name(name: &str) -> Option<MemberType> {
+        [MemberType::User, MemberType::Group]
+            .into_iter()
+            .find(|m| m.as_str() == name)
+    }
+
+    /// The member type as an entity kind.
+    pub const fn entity(self) -> EntityKind {
+        match self {
+            MemberType::User => EntityKind::User,
+            MemberType::Group => EntityKind::Group,
+        }
+    }
+}
+
+impl fmt::Display for MemberType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -189,7 +443,7 @@ pub trait Target: Kind {
     #[doc(hidden)]
     fn is_owner(node: &Self::Node, user: u32) -> bool;
     #[doc(hidden)]
-    fn drop_owner(node: &mut Self::Node, user: u32);
+    fn drop_owner(node: &mut Self::Node, user: u32) -> bool;
 }
 
 /// A kind whose entities are created from an id alone (every kind but shares and
@@ -261,12 +515,6 @@ impl<K> Key<K> {
     /// generation).
     pub const fn index(self) -> u32 {
         self.index
-    }
-
-    /// The same slot as a key of kind `L`. Only for callers that have checked that `K`
-    /// and `L` are the same kind (generic code that learns it from `T::TARGET`).
-    pub(crate) const fn same_kind_as<L>(self) -> Key<L> {
-        Key::new(self.index, self.generation)
     }
 }
 
@@ -341,7 +589,7 @@ macro_rules! kinds {
                 fn is_owner(node: &$Node, user: u32) -> bool {
                     super::nodes::Ownership::is_owner(node, user)
                 }
-                fn drop_owner(node: &mut $Node, user: u32) {
+                fn drop_owner(node: &mut $Node, user: u32) -> bool {
                     super::nodes::Ownership::drop_owner(node, user)
                 }
             }

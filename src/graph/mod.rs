@@ -48,6 +48,9 @@
 //! (reference §5.5). privgraph refuses a nesting that would close a cycle with
 //! [`GraphError::NestingCycle`], an error Onezone does not have.
 
+mod any_key;
+pub(crate) mod apply;
+mod change;
 mod error;
 mod explain;
 mod kinds;
@@ -63,12 +66,18 @@ use crate::privileges::{
 };
 use bitflags::Flags;
 
+pub(crate) use any_key::AnyKey;
+pub use change::{
+    Author, BadAuthor, BadTimestamp, Batch, BatchError, Change, ChangeError, CommittedBatch,
+    FORMAT, Timestamp,
+};
 pub use error::{EntityRef, GraphError, IdProblem};
 pub use explain::{Intermediary, Path};
 pub(crate) use kinds::with_target_kind;
 pub use kinds::{
     AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent, Key,
-    Kind, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary, User,
+    Kind, KindInfo, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary,
+    User,
 };
 
 use members::TargetRef;
@@ -91,6 +100,12 @@ pub struct Graph {
     pub(crate) harvesters: Slab<ResourceNode<HarvesterPrivileges>>,
     pub(crate) clusters: Slab<ResourceNode<ClusterPrivileges>>,
     pub(crate) atm_inventories: Slab<ResourceNode<AtmInventoryPrivileges>>,
+    /// The number of batches applied since the graph was created or loaded at a
+    /// revision (see [`Graph::apply`]).
+    pub(crate) revision: u64,
+    /// While [`Graph::apply`] runs: every ownership that ended as a side effect of a
+    /// change, as (space id, user id), so that undoing the batch can restore it.
+    pub(crate) owner_journal: Option<Vec<(String, String)>>,
 }
 
 fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
@@ -447,7 +462,9 @@ impl Graph {
                 .linked
                 .retain(|s| *s != index);
         }
-        self.spaces.node_mut(index).links.owners.clear();
+        for owner in std::mem::take(&mut self.spaces.node_mut(index).links.owners) {
+            self.journal_owner_drop(index, owner);
+        }
         self.clear_target::<Space>(index);
         self.free::<Space>(index);
     }
@@ -647,7 +664,9 @@ impl Graph {
         };
         if m.kind == MemberType::User {
             // An owner is always a direct member (reference: spaces §1.2).
-            T::drop_owner(node, m.index);
+            if T::drop_owner(node, m.index) {
+                self.journal_owner_drop(t, m.index);
+            }
         }
         let side = self.side_mut(m);
         if T::TARGET == TargetKind::Group {

@@ -58,7 +58,8 @@ pub struct ShareNode {
 /// (space owners).
 pub trait Ownership {
     fn is_owner(&self, user: u32) -> bool;
-    fn drop_owner(&mut self, user: u32);
+    /// Ends `user`'s ownership; true when it was an owner.
+    fn drop_owner(&mut self, user: u32) -> bool;
 }
 
 impl<P> Ownership for ResourceNode<P> {
@@ -67,8 +68,10 @@ impl<P> Ownership for ResourceNode<P> {
         self.links.owners.contains(&user)
     }
 
-    fn drop_owner(&mut self, user: u32) {
+    fn drop_owner(&mut self, user: u32) -> bool {
+        let before = self.links.owners.len();
         self.links.owners.retain(|o| *o != user);
+        self.links.owners.len() != before
     }
 }
 
@@ -78,5 +81,7 @@ impl Ownership for GroupNode {
         false
     }
 
-    fn drop_owner(&mut self, _user: u32) {}
+    fn drop_owner(&mut self, _user: u32) -> bool {
+        false
+    }
 }

@@ -134,7 +134,9 @@ impl Graph {
         if entry.hops == 0 {
             map.remove(&u);
             // Ownership of a space ends with the owner's membership.
-            T::drop_owner(node, u);
+            if T::drop_owner(node, u) {
+                self.journal_owner_drop(t, u);
+            }
             return true;
         }
         if !contribution.is_empty() {

@@ -1,9 +1,8 @@
-//! Onezone's errors: one typed enum whose variants carry their details, map to an HTTP
-//! code and serialize to `{"error": {"id", "details", "description"}}`.
+//! Onezone's errors: one typed enum whose variants carry their details and map to an
+//! HTTP code. The `rest` layer writes them as `{"error": {"id", "details",
+//! "description"}}`.
 
-use serde_json::{Value, json};
-
-use crate::graph::{EntityKind, GraphError};
+use crate::graph::{ChangeError, GraphError};
 use crate::privileges::PrivilegeListError;
 
 /// An operation's refusal, exactly as Onezone answers it.
@@ -13,7 +12,6 @@ use crate::privileges::PrivilegeListError;
 /// let err = Error::MissingAtLeastOneValue { keys: &["grant", "revoke"] };
 /// assert_eq!(err.id(), "missingAtLeastOneValue");
 /// assert_eq!(err.http_status(), 400);
-/// assert_eq!(err.to_json()["error"]["details"], serde_json::json!({"keys": ["grant", "revoke"]}));
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
@@ -200,73 +198,6 @@ impl Error {
             _ => 400,
         }
     }
-
-    /// The `details` object, or `None` for errors without details.
-    ///
-    /// ```
-    /// use privgraph::logic::Error;
-    /// assert_eq!(Error::BadValueIdNotFound { key: "userId" }.details(), Some(serde_json::json!({"key": "userId"})));
-    /// assert_eq!(Error::Forbidden.details(), None);
-    /// ```
-    pub fn details(&self) -> Option<Value> {
-        Some(match self {
-            Error::MissingRequiredValue { key }
-            | Error::BadValueIdNotFound { key }
-            | Error::BadValueString { key }
-            | Error::BadValueEmpty { key }
-            | Error::BadValueJson { key } => json!({ "key": key }),
-            Error::BadValueListOfStrings { key } => json!({ "key": key }),
-            Error::MissingAtLeastOneValue { keys } => json!({ "keys": keys }),
-            Error::BadValueListNotAllowed { key, allowed } => {
-                json!({ "key": key, "allowed": allowed })
-            }
-            Error::BadValueNotAllowed { key, allowed } => json!({ "key": key, "allowed": allowed }),
-            Error::RelationAlreadyExists {
-                child_type,
-                child_id,
-                parent_type,
-                parent_id,
-            }
-            | Error::RelationDoesNotExist {
-                child_type,
-                child_id,
-                parent_type,
-                parent_id,
-            } => json!({
-                "childType": child_type,
-                "childId": child_id,
-                "parentType": parent_type,
-                "parentId": parent_id,
-            }),
-            Error::CannotCreateNestingCycle {
-                child_id,
-                parent_id,
-            } => json!({ "childId": child_id, "parentId": parent_id }),
-            Error::CannotRemoveLastOwner {
-                entity_type,
-                entity_id,
-            } => json!({ "entityType": entity_type, "entityId": entity_id }),
-            _ => return None,
-        })
-    }
-
-    /// The response body: `{"error": {"id", "details", "description"}}`, `details`
-    /// omitted when the error has none.
-    ///
-    /// ```
-    /// let body = privgraph::logic::Error::NotFound.to_json();
-    /// assert_eq!(body["error"]["id"], "notFound");
-    /// assert!(body["error"].get("details").is_none());
-    /// ```
-    pub fn to_json(&self) -> Value {
-        let mut error = serde_json::Map::new();
-        error.insert("id".into(), Value::from(self.id()));
-        if let Some(details) = self.details() {
-            error.insert("details".into(), details);
-        }
-        error.insert("description".into(), Value::from(self.to_string()));
-        json!({ "error": error })
-    }
 }
 
 impl From<PrivilegeListError> for Error {
@@ -282,36 +213,6 @@ impl From<PrivilegeListError> for Error {
     }
 }
 
-/// The `childType` / `parentType` names of `relationAlreadyExists`.
-pub(crate) fn relation_type(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::User => "user",
-        EntityKind::Group => "group",
-        EntityKind::Space => "space",
-        EntityKind::Share => "share",
-        EntityKind::HandleService => "handleService",
-        EntityKind::Handle => "handle",
-        EntityKind::Harvester => "harvester",
-        EntityKind::Cluster => "cluster",
-        EntityKind::AtmInventory => "atm_inventory",
-    }
-}
-
-/// Onezone's raw record names (`od_user`, …), used by `relationDoesNotExist`.
-pub(crate) fn record_type(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::User => "od_user",
-        EntityKind::Group => "od_group",
-        EntityKind::Space => "od_space",
-        EntityKind::Share => "od_share",
-        EntityKind::HandleService => "od_handle_service",
-        EntityKind::Handle => "od_handle",
-        EntityKind::Harvester => "od_harvester",
-        EntityKind::Cluster => "od_cluster",
-        EntityKind::AtmInventory => "od_atm_inventory",
-    }
-}
-
 impl From<GraphError> for Error {
     /// Graph refusals at the apply step. The pipeline's existence and validation steps
     /// catch missing entities and relations first, so those map to their race-time
@@ -319,15 +220,15 @@ impl From<GraphError> for Error {
     fn from(err: GraphError) -> Error {
         match err {
             GraphError::RelationExists { child, parent } => Error::RelationAlreadyExists {
-                child_type: relation_type(child.kind),
+                child_type: child.kind.info().relation_type,
                 child_id: child.id,
-                parent_type: relation_type(parent.kind),
+                parent_type: parent.kind.info().relation_type,
                 parent_id: parent.id,
             },
             GraphError::RelationMissing { child, parent } => Error::RelationDoesNotExist {
-                child_type: record_type(child.kind),
+                child_type: child.kind.info().record,
                 child_id: child.id,
-                parent_type: record_type(parent.kind),
+                parent_type: parent.kind.info().record,
                 parent_id: parent.id,
             },
             GraphError::RelationToSelf { .. } => Error::CannotAddRelationToSelf,
@@ -341,14 +242,28 @@ impl From<GraphError> for Error {
             }
             GraphError::UnknownEntity { .. } | GraphError::NotOwner { .. } => Error::NotFound,
             GraphError::NotEffectiveMember { user, space } => Error::RelationDoesNotExist {
-                // Onezone reports this one reversed (reference: spaces §1.2).
-                child_type: record_type(space.kind),
+                // Onezone reports this one reversed.
+                child_type: space.kind.info().record,
                 child_id: space.id,
-                parent_type: record_type(user.kind),
+                parent_type: user.kind.info().record,
                 parent_id: user.id,
             },
             GraphError::InvalidId { .. } => Error::MalformedData,
             GraphError::EntityExists { .. } => Error::AlreadyExists,
+        }
+    }
+}
+
+impl From<ChangeError> for Error {
+    /// A change the pipeline planned was refused when applied: the graph's refusal, or
+    /// (for an entity gone since planning) `notFound`.
+    fn from(err: ChangeError) -> Error {
+        match err {
+            ChangeError::Graph(err) => err.into(),
+            ChangeError::Unknown { .. } => Error::NotFound,
+            ChangeError::NotIndependent { .. } | ChangeError::WrongVocabulary { .. } => {
+                Error::NotSupported
+            }
         }
     }
 }

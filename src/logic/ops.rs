@@ -473,3 +473,63 @@ impl Operation {
         }
     }
 }
+
+impl CommonOp {
+    /// Whether the operation changes the graph.
+    fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            CommonOp::Presets
+                | CommonOp::ListAll
+                | CommonOp::ListMembers { .. }
+                | CommonOp::MemberPrivileges { .. }
+                | CommonOp::Membership { .. }
+        )
+    }
+}
+
+impl OzOp {
+    /// Whether the operation changes oz privileges.
+    fn is_write(self) -> bool {
+        matches!(self, OzOp::Update | OzOp::Delete)
+    }
+}
+
+impl Operation {
+    /// Whether the operation changes the graph (every `POST`, `PUT`, `PATCH` and
+    /// `DELETE` route's does; no `GET` route's does).
+    ///
+    /// ```
+    /// use privgraph::graph::TargetKind;
+    /// use privgraph::logic::{CommonOp, Operation};
+    /// assert!(!Operation::from_common(TargetKind::Group, CommonOp::ListAll).is_write());
+    /// assert!(Operation::from_common(TargetKind::Group, CommonOp::Create).is_write());
+    /// ```
+    pub fn is_write(&self) -> bool {
+        if let Some((_, common)) = self.common() {
+            return common.is_write();
+        }
+        match self {
+            Operation::Group(op) => match op {
+                GroupOp::ListParents { .. } | GroupOp::ListMemberships { .. } => false,
+                GroupOp::Oz { op, .. } => op.is_write(),
+                _ => true,
+            },
+            Operation::Space(op) => !matches!(
+                op,
+                SpaceOp::ListOwners { .. }
+                    | SpaceOp::ListShares { .. }
+                    | SpaceOp::ListHarvesters { .. }
+            ),
+            Operation::Harvester(op) => !matches!(op, HarvesterOp::ListSpaces { .. }),
+            Operation::User(op) => match op {
+                UserOp::Oz { op, .. } => op.is_write(),
+                UserOp::ListMemberships { .. } => false,
+                _ => true,
+            },
+            Operation::HandleService(_) | Operation::OzPresets => false,
+            // Wrappers of shared operations were answered above.
+            Operation::Handle(_) | Operation::Cluster(_) | Operation::AtmInventory(_) => false,
+        }
+    }
+}

@@ -1,41 +1,48 @@
-//! Who may do what: one table per entity kind, readable side by side with the
-//! reference (`reference/*.md`, the "client rule / admin alt. / existence" columns).
+//! Who may do what. A [`Rule`] is a client rule (any of several alternatives, each a
+//! list of conditions that must all hold), the oz privileges that are an admin
+//! alternative (all required), and the existence check the pipeline runs before
+//! authorizing. Root passes every rule.
 //!
-//! A [`Rule`] is a client rule (any of several alternatives, each a list of conditions
-//! that must all hold), the oz privileges that are an admin alternative (all required),
-//! and the existence check the pipeline runs before authorizing. Root passes every rule.
-//! Harvesters, clusters and automation inventories follow one pattern
-//! ([`PlainKind`]); the other kinds state their own tables.
+//! Every target kind has one row, [`KindRules`], holding what differs between kinds:
+//! which privilege each shared operation needs, the admin privileges of the kind, and
+//! the few places where a kind departs from the shared pattern (handle services and
+//! handles let any holder of their update privilege manage members; spaces have
+//! owners; handles can also be deleted from their handle service). [`shared`] turns a
+//! row and an operation into a rule, so "who may set a group's privileges in a handle
+//! service" is the `set_privileges` field of the handle-service row (and its
+//! `oz.set_privileges`). The operations that only one kind has (parents of groups,
+//! owners of spaces, harvester–space links, the client's own `/user` view) have their
+//! rules in the functions below the rows.
 
 use smallvec::{SmallVec, smallvec};
 
 use crate::graph::{MemberType, TargetKind};
 use crate::privileges::{
-    AtmInventoryPrivileges as AI, ClusterPrivileges as C, GroupPrivileges as G,
+    AnyPrivileges, AtmInventoryPrivileges as AI, ClusterPrivileges as C, GroupPrivileges as G,
     HandlePrivileges as H, HandleServicePrivileges as HS, HarvesterPrivileges as HV,
     OzPrivileges as Oz, SpacePrivileges as S,
 };
 
-use crate::graph::{Graph, Key};
-
-use super::Error;
 use super::ops::{CommonOp, OzOp};
 
-/// One condition of a client rule, about the (user) client. `P` is the vocabulary of
-/// the entity the path names first.
+/// One condition of a client rule, about the (user) client.
+///
+/// ```
+/// use privgraph::logic::Cond;
+/// use privgraph::privileges::SpacePrivileges as S;
+/// assert_eq!(Cond::Holds(S::SPACE_VIEW.into()).to_string(), "holds space_view in the entity");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cond<P> {
+pub enum Cond {
     /// Any authenticated user.
     AnyUser,
     /// The user the path names (second) is the client (Onezone's `self`).
     IsSelf,
-    /// The client holds these privileges effectively in the path's entity (space owners
-    /// hold all).
-    Holds(P),
+    /// The client holds these privileges effectively in the path's entity (space
+    /// owners hold all).
+    Holds(AnyPrivileges),
     /// As `Holds`, but only required when the body has a `privileges` key.
-    HoldsIfPrivilegesKey(P),
-    /// The client is an effective member of the path's entity.
-    Member,
+    HoldsIfPrivilegesKey(AnyPrivileges),
     /// The client holds these group privileges in the group the path names second.
     InGroup(G),
     /// The client is an effective member of the group the path names second.
@@ -52,42 +59,67 @@ pub enum Cond<P> {
     SecondNotOwner,
 }
 
+impl std::fmt::Display for Cond {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cond::AnyUser => f.write_str("is an authenticated user"),
+            Cond::IsSelf => f.write_str("is the user the path names"),
+            Cond::Holds(p) => write!(f, "holds {p} in the entity"),
+            Cond::HoldsIfPrivilegesKey(p) => {
+                write!(f, "holds {p} in the entity (the body sets privileges)")
+            }
+            Cond::InGroup(p) => write!(f, "holds {p} in the group the path names"),
+            Cond::MemberOfGroup => f.write_str("is a member of the group the path names"),
+            Cond::InSpace(p) => write!(f, "holds {p} in the space the path names"),
+            Cond::InHandleService(p) => write!(f, "holds {p} in the handle's handle service"),
+            Cond::Oz(p) => write!(f, "holds the oz privileges {p}"),
+            Cond::Owner => f.write_str("owns the space"),
+            Cond::SecondNotOwner => f.write_str("the user the path names does not own the space"),
+        }
+    }
+}
+
 /// A client rule: who, besides admins and root, may run an operation.
+// Rules are built on the stack for each request; boxing the alternatives would
+// allocate on every authorization.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Client<P> {
+pub enum Client {
     /// No client rule: only the admin alternative (and root).
     None,
     /// Everyone, `nobody` included.
     Anyone,
     /// Allowed when all conditions of any one alternative hold.
-    AnyOf(SmallVec<[SmallVec<[Cond<P>; 3]>; 2]>),
+    AnyOf(SmallVec<[SmallVec<[Cond; 3]>; 2]>),
 }
 
 /// What must exist before authorization; a miss answers `404 notFound`, even to
-/// `nobody` (reference §1: 404 beats 401/403).
+/// `nobody` (Onezone checks existence first: 404 beats 401 and 403).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existence {
     /// Nothing (lists, presets, creations of new entities).
     None,
     /// The entity the path names first.
     Entity,
-    /// The entity, checked only when applying (after authorization and validation):
-    /// creating on behalf of a group that does not exist answers 404 to admins and root
-    /// but 403 to users, who hold nothing in a missing group.
+    /// The entity, checked only after authorization and validation: creating on behalf
+    /// of a group that does not exist answers 404 to admins and root but 403 to users,
+    /// who hold nothing in a missing group.
     EntityAtApply,
     /// The entity and the direct relation the path names.
     Direct,
     /// The entity and the effective relation the path names.
     Effective,
-    /// The space and its owner the path names.
+    /// The space and the owner the path names.
     Owner,
+    /// The harvester–space link the path names.
+    Link,
 }
 
 /// The rule of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule<P> {
+pub struct Rule {
     /// Who may, besides admins and root.
-    pub client: Client<P>,
+    pub client: Client,
     /// Oz privileges that allow the operation when all are held; empty = no admin path.
     pub admin: Oz,
     /// Oz privileges added to `admin` when the body has a `privileges` key.
@@ -96,7 +128,7 @@ pub struct Rule<P> {
     pub existence: Existence,
 }
 
-fn rule<P>(client: Client<P>, admin: Oz, existence: Existence) -> Rule<P> {
+fn rule(client: Client, admin: Oz, existence: Existence) -> Rule {
     Rule {
         client,
         admin,
@@ -105,7 +137,7 @@ fn rule<P>(client: Client<P>, admin: Oz, existence: Existence) -> Rule<P> {
     }
 }
 
-impl<P> Rule<P> {
+impl Rule {
     fn plus_if_privileges_key(mut self, oz: Oz) -> Self {
         self.admin_if_privileges_key = oz;
         self
@@ -113,19 +145,19 @@ impl<P> Rule<P> {
 }
 
 /// One alternative made of `conds`.
-fn all<P: Copy>(conds: &[Cond<P>]) -> Client<P> {
+fn all(conds: &[Cond]) -> Client {
     Client::AnyOf(smallvec![conds.iter().copied().collect()])
 }
 
 /// Alternatives `a` or `b`.
-fn either<P: Copy>(a: &[Cond<P>], b: &[Cond<P>]) -> Client<P> {
+fn either(a: &[Cond], b: &[Cond]) -> Client {
     Client::AnyOf(smallvec![
         a.iter().copied().collect(),
         b.iter().copied().collect()
     ])
 }
 
-fn holds<P: Copy>(p: P) -> Client<P> {
+fn holds(p: AnyPrivileges) -> Client {
     all(&[Cond::Holds(p)])
 }
 
@@ -141,290 +173,149 @@ use Cond::*;
 use Existence as E;
 use MemberType::{Group as AGroup, User as AUser};
 
-/// The table of a target kind's shared operations; `None` where the kind has no such
-/// route.
-pub(crate) trait KindRules: crate::graph::Target {
-    fn common(op: &CommonOp) -> Option<Rule<Self::Privileges>>;
+// ----- the rows ------------------------------------------------------------------------
 
-    /// Creates an entity of this kind with no relations (handles cannot be: they
-    /// belong to a share and a handle service).
-    fn create(graph: &mut Graph, id: &str) -> Result<Key<Self>, Error>;
+/// The oz privileges of one kind.
+#[derive(Debug)]
+pub(crate) struct OzOfKind {
+    list: Oz,
+    view: Oz,
+    /// `None`: entities of the kind are not created through the API (clusters, handles).
+    create: Option<Oz>,
+    delete: Oz,
+    list_relationships: Oz,
+    view_privileges: Oz,
+    set_privileges: Oz,
+    add_relationships: Oz,
+    pub(crate) remove_relationships: Oz,
 }
 
-macro_rules! independent_create {
-    () => {
-        fn create(graph: &mut Graph, id: &str) -> Result<Key<Self>, Error> {
-            graph.create::<Self>(id).map_err(Error::from)
-        }
-    };
+/// How members are added to a kind.
+#[derive(Debug)]
+enum Adding {
+    /// The shared pattern: a user may add only itself (holding `add_user`); adding a
+    /// group also needs `group_add` in that group; a body with `privileges` also needs
+    /// `set_privileges` (and its admin privilege).
+    SelfAndGroupConsent { group_add: G },
+    /// Handle services and handles: holding `add_user` / `add_group` is enough, for
+    /// anyone, and a `privileges` key needs nothing more.
+    ByPrivilege,
 }
 
-// ----- groups (reference: groups-users-and-oz-privileges.md §2.1–§2.4) ----------------
-
-impl KindRules for crate::graph::Group {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<G>> {
-        use CommonOp::*;
-        Some(match op {
-            Presets => rule(Client::Anyone, Oz::empty(), E::None),
-            ListAll => rule(Client::None, Oz::OZ_GROUPS_LIST, E::None),
-            Create => rule(Client::None, Oz::OZ_GROUPS_CREATE, E::None),
-            Delete { .. } => rule(holds(G::GROUP_DELETE), Oz::OZ_GROUPS_DELETE, E::Entity),
-            ListMembers { .. } => rule(
-                holds(G::GROUP_VIEW),
-                Oz::OZ_GROUPS_LIST_RELATIONSHIPS,
-                E::Entity,
-            ),
-            AddMember { member: AUser, .. } => rule(
-                all(&[
-                    IsSelf,
-                    Holds(G::GROUP_ADD_USER),
-                    HoldsIfPrivilegesKey(G::GROUP_SET_PRIVILEGES),
-                ]),
-                Oz::OZ_GROUPS_ADD_RELATIONSHIPS | Oz::OZ_USERS_ADD_RELATIONSHIPS,
-                E::Entity,
-            )
-            .plus_if_privileges_key(Oz::OZ_GROUPS_SET_PRIVILEGES),
-            AddMember { member: AGroup, .. } => rule(
-                all(&[
-                    Holds(G::GROUP_ADD_CHILD),
-                    InGroup(G::GROUP_ADD_PARENT),
-                    HoldsIfPrivilegesKey(G::GROUP_SET_PRIVILEGES),
-                ]),
-                Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-                E::Entity,
-            )
-            .plus_if_privileges_key(Oz::OZ_GROUPS_SET_PRIVILEGES),
-            RemoveMember { member: AUser, .. } => rule(
-                holds(G::GROUP_REMOVE_USER),
-                Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS | Oz::OZ_USERS_REMOVE_RELATIONSHIPS,
-                E::Direct,
-            ),
-            RemoveMember { member: AGroup, .. } => rule(
-                holds(G::GROUP_REMOVE_CHILD),
-                Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
-                E::Direct,
-            ),
-            MemberPrivileges {
-                member: AUser,
-                effective,
-                ..
-            } => rule(
-                either(&[IsSelf], &[Holds(G::GROUP_VIEW_PRIVILEGES)]),
-                Oz::OZ_GROUPS_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            MemberPrivileges {
-                member: AGroup,
-                effective,
-                ..
-            } => rule(
-                holds(G::GROUP_VIEW_PRIVILEGES),
-                Oz::OZ_GROUPS_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            UpdateMemberPrivileges { .. } => rule(
-                holds(G::GROUP_SET_PRIVILEGES),
-                Oz::OZ_GROUPS_SET_PRIVILEGES,
-                E::Direct,
-            ),
-            SetMemberPrivileges { .. } => return None,
-            Membership { member: AUser, .. } => rule(
-                either(&[IsSelf], &[Holds(G::GROUP_VIEW)]),
-                Oz::OZ_GROUPS_VIEW,
-                E::Effective,
-            ),
-            Membership { member: AGroup, .. } => rule(
-                either(&[MemberOfGroup], &[Holds(G::GROUP_VIEW)]),
-                Oz::OZ_GROUPS_VIEW,
-                E::Effective,
-            ),
-            CreateGroup { .. } => rule(
-                holds(G::GROUP_ADD_CHILD),
-                Oz::OZ_GROUPS_CREATE | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-                E::Entity,
-            ),
-        })
-    }
+/// What differs between target kinds, one row per kind (see the module docs).
+#[derive(Debug)]
+pub(crate) struct KindRules {
+    view: AnyPrivileges,
+    view_privileges: AnyPrivileges,
+    set_privileges: AnyPrivileges,
+    add_user: AnyPrivileges,
+    add_group: AnyPrivileges,
+    remove_user: AnyPrivileges,
+    remove_group: AnyPrivileges,
+    /// `None`: no delete route (clusters go with their provider).
+    delete: Option<AnyPrivileges>,
+    /// Another way to delete (handles: managing handles in their handle service).
+    delete_alternative: Option<Cond>,
+    adding: Adding,
+    /// Spaces: removing an owner's membership needs an owner.
+    owners: bool,
+    /// Whether `…/effective_users/{id}/membership` and `POST …/groups` exist.
+    membership_routes: bool,
+    /// The member type whose seed-page `PUT …/privileges` route exists.
+    seed_put: Option<MemberType>,
+    /// The group privilege that lets a group leave an entity of this kind.
+    pub(crate) group_leave: Option<G>,
+    /// The group privilege that lets a group create an entity of this kind
+    /// (`POST /groups/{id}/{kind}`).
+    group_create: Option<G>,
+    /// Whether users may create entities of this kind for themselves
+    /// (`POST /user/{kind}`).
+    user_create: bool,
+    /// Whether creating one as a user or group also needs the oz create privilege
+    /// (handle services and harvesters).
+    create_needs_oz: bool,
+    pub(crate) oz: OzOfKind,
 }
 
-/// `GET /groups/{id}/parents`, `…/effective_parents` (§2.3).
-pub(crate) fn group_list_parents() -> Rule<G> {
-    rule(
-        holds(G::GROUP_VIEW),
-        Oz::OZ_GROUPS_LIST_RELATIONSHIPS,
-        E::Entity,
-    )
+const fn g(p: G) -> AnyPrivileges {
+    AnyPrivileges::Group(p)
+}
+const fn s(p: S) -> AnyPrivileges {
+    AnyPrivileges::Space(p)
+}
+const fn hs(p: HS) -> AnyPrivileges {
+    AnyPrivileges::HandleService(p)
+}
+const fn h(p: H) -> AnyPrivileges {
+    AnyPrivileges::Handle(p)
+}
+const fn hv(p: HV) -> AnyPrivileges {
+    AnyPrivileges::Harvester(p)
+}
+const fn c(p: C) -> AnyPrivileges {
+    AnyPrivileges::Cluster(p)
+}
+const fn ai(p: AI) -> AnyPrivileges {
+    AnyPrivileges::AtmInventory(p)
 }
 
-/// `DELETE /groups/{id}/parents/{pid}` (§2.3).
-pub(crate) fn group_leave_parent() -> Rule<G> {
-    rule(
-        holds(G::GROUP_LEAVE_PARENT),
-        Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
-        E::Direct,
-    )
-}
+/// Groups: members are users and child groups; adding a child also needs
+/// `group_add_parent` in the child.
+const GROUP: KindRules = KindRules {
+    view: g(G::GROUP_VIEW),
+    view_privileges: g(G::GROUP_VIEW_PRIVILEGES),
+    set_privileges: g(G::GROUP_SET_PRIVILEGES),
+    add_user: g(G::GROUP_ADD_USER),
+    add_group: g(G::GROUP_ADD_CHILD),
+    remove_user: g(G::GROUP_REMOVE_USER),
+    remove_group: g(G::GROUP_REMOVE_CHILD),
+    delete: Some(g(G::GROUP_DELETE)),
+    delete_alternative: None,
+    adding: Adding::SelfAndGroupConsent {
+        group_add: G::GROUP_ADD_PARENT,
+    },
+    owners: false,
+    membership_routes: true,
+    seed_put: None,
+    group_leave: None,
+    group_create: None,
+    user_create: true,
+    create_needs_oz: false,
+    oz: OzOfKind {
+        list: Oz::OZ_GROUPS_LIST,
+        view: Oz::OZ_GROUPS_VIEW,
+        create: Some(Oz::OZ_GROUPS_CREATE),
+        delete: Oz::OZ_GROUPS_DELETE,
+        list_relationships: Oz::OZ_GROUPS_LIST_RELATIONSHIPS,
+        view_privileges: Oz::OZ_GROUPS_VIEW_PRIVILEGES,
+        set_privileges: Oz::OZ_GROUPS_SET_PRIVILEGES,
+        add_relationships: Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
+        remove_relationships: Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
+    },
+};
 
-/// `POST /groups/{id}/parents` (§2.3).
-pub(crate) fn group_create_parent() -> Rule<G> {
-    rule(
-        holds(G::GROUP_ADD_PARENT),
-        Oz::OZ_GROUPS_CREATE | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-        E::EntityAtApply,
-    )
-}
-
-/// `GET|PATCH|DELETE /groups/{id}/privileges`, `GET …/effective_privileges` (§2.5):
-/// membership gives nothing; only oz privileges.
-pub(crate) fn group_oz(op: OzOp) -> Rule<G> {
-    let needed = match op {
-        OzOp::Get | OzOp::GetEffective => Oz::OZ_VIEW_PRIVILEGES,
-        OzOp::Update | OzOp::Delete => Oz::OZ_SET_PRIVILEGES,
-    };
-    rule(all(&[Cond::Oz(needed)]), Oz::empty(), E::Entity)
-}
-
-/// `GET /groups/{id}/spaces` … (§2.7).
-pub(crate) fn group_list_memberships() -> Rule<G> {
-    rule(
-        holds(G::GROUP_VIEW),
-        Oz::OZ_GROUPS_LIST_RELATIONSHIPS,
-        E::Entity,
-    )
-}
-
-/// The oz privilege that removes relationships of a kind.
-fn oz_remove_relationships(kind: TargetKind) -> Oz {
-    match kind {
-        TargetKind::Group => Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
-        TargetKind::Space => Oz::OZ_SPACES_REMOVE_RELATIONSHIPS,
-        TargetKind::HandleService => Oz::OZ_HANDLE_SERVICES_REMOVE_RELATIONSHIPS,
-        TargetKind::Handle => Oz::OZ_HANDLES_REMOVE_RELATIONSHIPS,
-        TargetKind::Harvester => Oz::OZ_HARVESTERS_REMOVE_RELATIONSHIPS,
-        TargetKind::Cluster => Oz::OZ_CLUSTERS_REMOVE_RELATIONSHIPS,
-        TargetKind::AtmInventory => Oz::OZ_ATM_INVENTORIES_REMOVE_RELATIONSHIPS,
-    }
-}
-
-/// `DELETE /groups/{id}/{kind}/{tid}`: the group leaves a target (§2.7; the privilege
-/// names are the code's, not the route comments', see §8).
-pub(crate) fn group_leave(kind: TargetKind) -> Option<Rule<G>> {
-    let privilege = match kind {
-        TargetKind::Group => return None,
-        TargetKind::Space => G::GROUP_LEAVE_SPACE,
-        TargetKind::HandleService => G::GROUP_LEAVE_HANDLE_SERVICE,
-        TargetKind::Handle => G::GROUP_LEAVE_HANDLE,
-        TargetKind::Harvester => G::GROUP_REMOVE_HARVESTER,
-        TargetKind::Cluster => G::GROUP_LEAVE_CLUSTER,
-        TargetKind::AtmInventory => G::GROUP_REMOVE_ATM_INVENTORY,
-    };
-    Some(rule(
-        holds(privilege),
-        Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS | oz_remove_relationships(kind),
-        E::Direct,
-    ))
-}
-
-/// `POST /groups/{id}/{kind}`: create an entity with the group as its member
-/// (spaces §5, handle services §2.5). Handles and clusters are not created here.
-pub(crate) fn group_create_as(kind: TargetKind) -> Option<Rule<G>> {
-    let (client, created) = match kind {
-        TargetKind::Space => (holds(G::GROUP_ADD_SPACE), Oz::OZ_SPACES_CREATE),
-        TargetKind::HandleService => (
-            all(&[
-                Holds(G::GROUP_CREATE_HANDLE_SERVICE),
-                Cond::Oz(Oz::OZ_HANDLE_SERVICES_CREATE),
-            ]),
-            Oz::OZ_HANDLE_SERVICES_CREATE,
-        ),
-        TargetKind::Harvester => (
-            all(&[
-                Holds(G::GROUP_ADD_HARVESTER),
-                Cond::Oz(Oz::OZ_HARVESTERS_CREATE),
-            ]),
-            Oz::OZ_HARVESTERS_CREATE,
-        ),
-        TargetKind::AtmInventory => (
-            holds(G::GROUP_ADD_ATM_INVENTORY),
-            Oz::OZ_ATM_INVENTORIES_CREATE,
-        ),
-        TargetKind::Group | TargetKind::Handle | TargetKind::Cluster => return None,
-    };
-    Some(rule(
-        client,
-        created | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-        E::EntityAtApply,
-    ))
-}
-
-// ----- users and the client's own view (groups file §2.5–§2.6) --------------------------
-
-/// `GET|PATCH|DELETE /users/{id}/privileges`, `GET …/effective_privileges`: reading is
-/// `self`, setting never is.
-pub(crate) fn user_oz(op: OzOp) -> Rule<Oz> {
-    match op {
-        OzOp::Get | OzOp::GetEffective => rule(all(&[IsSelf]), Oz::OZ_VIEW_PRIVILEGES, E::Entity),
-        OzOp::Update | OzOp::Delete => rule(Client::None, Oz::OZ_SET_PRIVILEGES, E::Entity),
-    }
-}
-
-/// `GET /user/{kind}`, `DELETE /user/{kind}/{id}` (leave, direct membership required).
-pub(crate) fn user_own(leave: bool) -> Rule<Oz> {
-    rule(
-        all(&[AnyUser]),
-        Oz::empty(),
-        if leave { E::Direct } else { E::None },
-    )
-}
-
-/// `POST /user/{kind}`: harvesters and handle services need an oz privilege even for
-/// oneself.
-pub(crate) fn user_create_as(kind: TargetKind) -> Option<Rule<Oz>> {
-    let client = match kind {
-        TargetKind::Group | TargetKind::Space | TargetKind::AtmInventory => all(&[AnyUser]),
-        TargetKind::HandleService => all(&[Cond::Oz(Oz::OZ_HANDLE_SERVICES_CREATE)]),
-        TargetKind::Harvester => all(&[Cond::Oz(Oz::OZ_HARVESTERS_CREATE)]),
-        TargetKind::Handle | TargetKind::Cluster => return None,
-    };
-    Some(rule(client, Oz::empty(), E::None))
-}
-
-/// `DELETE /users/{id}`, `DELETE /user`.
-pub(crate) fn user_delete() -> Rule<Oz> {
-    rule(all(&[IsSelf]), Oz::OZ_USERS_DELETE, E::Entity)
-}
-
-// ----- spaces (spaces file §1) -------------------------------------------------------
-
-impl KindRules for crate::graph::Space {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<S>> {
-        match op {
-            // Owners pass every `Holds` (the graph's check includes them), but removing
-            // an owner's membership needs an owner (§1.2).
-            CommonOp::RemoveMember { member: AUser, .. } => Some(rule(
-                either(&[SecondNotOwner, Holds(S::SPACE_REMOVE_USER)], &[Owner]),
-                Oz::OZ_SPACES_REMOVE_RELATIONSHIPS | Oz::OZ_USERS_REMOVE_RELATIONSHIPS,
-                E::Direct,
-            )),
-            _ => plain(op, &SPACE),
-        }
-    }
-}
-
-const SPACE: PlainKind<S> = PlainKind {
-    view: S::SPACE_VIEW,
-    view_privileges: S::SPACE_VIEW_PRIVILEGES,
-    set_privileges: S::SPACE_SET_PRIVILEGES,
-    add_user: S::SPACE_ADD_USER,
-    add_group: S::SPACE_ADD_GROUP,
-    remove_user: S::SPACE_REMOVE_USER,
-    remove_group: S::SPACE_REMOVE_GROUP,
-    delete: Some(S::SPACE_DELETE),
-    group_add: G::GROUP_ADD_SPACE,
+/// Spaces: the shared pattern plus owners, who hold every space privilege (the graph's
+/// check includes them) and alone may remove another owner's membership.
+const SPACE: KindRules = KindRules {
+    view: s(S::SPACE_VIEW),
+    view_privileges: s(S::SPACE_VIEW_PRIVILEGES),
+    set_privileges: s(S::SPACE_SET_PRIVILEGES),
+    add_user: s(S::SPACE_ADD_USER),
+    add_group: s(S::SPACE_ADD_GROUP),
+    remove_user: s(S::SPACE_REMOVE_USER),
+    remove_group: s(S::SPACE_REMOVE_GROUP),
+    delete: Some(s(S::SPACE_DELETE)),
+    delete_alternative: None,
+    adding: Adding::SelfAndGroupConsent {
+        group_add: G::GROUP_ADD_SPACE,
+    },
+    owners: true,
+    membership_routes: true,
+    seed_put: None,
+    group_leave: Some(G::GROUP_LEAVE_SPACE),
+    group_create: Some(G::GROUP_ADD_SPACE),
+    user_create: true,
+    create_needs_oz: false,
     oz: OzOfKind {
         list: Oz::OZ_SPACES_LIST,
         view: Oz::OZ_SPACES_VIEW,
@@ -438,320 +329,98 @@ const SPACE: PlainKind<S> = PlainKind {
     },
 };
 
-/// `GET /spaces/{id}/owners` (its admin alternative is `oz_spaces_view`, §8).
-pub(crate) fn space_list_owners() -> Rule<S> {
-    rule(holds(S::SPACE_VIEW), Oz::OZ_SPACES_VIEW, E::Entity)
-}
+/// Handle services: no privilege for viewing or setting privileges of their own;
+/// reading members and privileges is `handle_service_view`, changing them
+/// `handle_service_update`, for anyone holding it. The seed page's `PUT` exists for
+/// groups.
+const HANDLE_SERVICE: KindRules = KindRules {
+    view: hs(HS::HANDLE_SERVICE_VIEW),
+    view_privileges: hs(HS::HANDLE_SERVICE_VIEW),
+    set_privileges: hs(HS::HANDLE_SERVICE_UPDATE),
+    add_user: hs(HS::HANDLE_SERVICE_UPDATE),
+    add_group: hs(HS::HANDLE_SERVICE_UPDATE),
+    remove_user: hs(HS::HANDLE_SERVICE_UPDATE),
+    remove_group: hs(HS::HANDLE_SERVICE_UPDATE),
+    delete: Some(hs(HS::HANDLE_SERVICE_DELETE)),
+    delete_alternative: None,
+    adding: Adding::ByPrivilege,
+    owners: false,
+    membership_routes: false,
+    seed_put: Some(AGroup),
+    group_leave: Some(G::GROUP_LEAVE_HANDLE_SERVICE),
+    group_create: Some(G::GROUP_CREATE_HANDLE_SERVICE),
+    user_create: true,
+    create_needs_oz: true,
+    oz: OzOfKind {
+        list: Oz::OZ_HANDLE_SERVICES_LIST,
+        view: Oz::OZ_HANDLE_SERVICES_VIEW,
+        create: Some(Oz::OZ_HANDLE_SERVICES_CREATE),
+        delete: Oz::OZ_HANDLE_SERVICES_DELETE,
+        list_relationships: Oz::OZ_HANDLE_SERVICES_LIST_RELATIONSHIPS,
+        view_privileges: Oz::OZ_HANDLE_SERVICES_VIEW_PRIVILEGES,
+        set_privileges: Oz::OZ_HANDLE_SERVICES_SET_PRIVILEGES,
+        add_relationships: Oz::OZ_HANDLE_SERVICES_ADD_RELATIONSHIPS,
+        remove_relationships: Oz::OZ_HANDLE_SERVICES_REMOVE_RELATIONSHIPS,
+    },
+};
 
-/// `PUT /spaces/{id}/owners/{uid}` and `DELETE …`: owners only (§1.2).
-pub(crate) fn space_change_owner(remove: bool) -> Rule<S> {
-    rule(
-        all(&[Owner]),
-        Oz::OZ_SPACES_SET_PRIVILEGES,
-        if remove { E::Owner } else { E::Entity },
-    )
-}
+/// Handles: as handle services with their own names; also deletable by a holder of
+/// `handle_service_manage_handles` in the handle's service; not created through the
+/// API (handle creation needs share metadata). The seed page's `PUT` exists for users.
+const HANDLE: KindRules = KindRules {
+    view: h(H::HANDLE_VIEW),
+    view_privileges: h(H::HANDLE_VIEW),
+    set_privileges: h(H::HANDLE_UPDATE),
+    add_user: h(H::HANDLE_UPDATE),
+    add_group: h(H::HANDLE_UPDATE),
+    remove_user: h(H::HANDLE_UPDATE),
+    remove_group: h(H::HANDLE_UPDATE),
+    delete: Some(h(H::HANDLE_DELETE)),
+    delete_alternative: Some(InHandleService(HS::HANDLE_SERVICE_MANAGE_HANDLES)),
+    adding: Adding::ByPrivilege,
+    owners: false,
+    membership_routes: false,
+    seed_put: Some(AUser),
+    group_leave: Some(G::GROUP_LEAVE_HANDLE),
+    group_create: None,
+    user_create: false,
+    create_needs_oz: false,
+    oz: OzOfKind {
+        list: Oz::OZ_HANDLES_LIST,
+        view: Oz::OZ_HANDLES_VIEW,
+        create: None,
+        delete: Oz::OZ_HANDLES_DELETE,
+        list_relationships: Oz::OZ_HANDLES_LIST_RELATIONSHIPS,
+        view_privileges: Oz::OZ_HANDLES_VIEW_PRIVILEGES,
+        set_privileges: Oz::OZ_HANDLES_SET_PRIVILEGES,
+        add_relationships: Oz::OZ_HANDLES_ADD_RELATIONSHIPS,
+        remove_relationships: Oz::OZ_HANDLES_REMOVE_RELATIONSHIPS,
+    },
+};
 
-/// `GET /spaces/{id}/shares`, `GET /spaces/{id}/harvesters`.
-pub(crate) fn space_list_links() -> Rule<S> {
-    rule(
-        holds(S::SPACE_VIEW),
-        Oz::OZ_SPACES_LIST_RELATIONSHIPS,
-        E::Entity,
-    )
-}
-
-/// `DELETE /spaces/{sid}/harvesters/{id}` (§2.2).
-pub(crate) fn space_remove_harvester() -> Rule<S> {
-    rule(
-        holds(S::SPACE_REMOVE_HARVESTER),
-        Oz::OZ_SPACES_REMOVE_RELATIONSHIPS | Oz::OZ_HARVESTERS_REMOVE_RELATIONSHIPS,
-        E::Direct,
-    )
-}
-
-// ----- handle services and handles (handles file §2) ----------------------------------
-
-impl KindRules for crate::graph::HandleService {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<HS>> {
-        use CommonOp::*;
-        // No privilege for viewing or setting privileges: reading members and privileges
-        // is `handle_service_view`, changing them `handle_service_update` (§2.2).
-        Some(match op {
-            Presets => rule(Client::Anyone, Oz::empty(), E::None),
-            ListAll => rule(
-                all(&[Cond::Oz(Oz::OZ_HANDLE_SERVICES_LIST)]),
-                Oz::OZ_HANDLE_SERVICES_LIST,
-                E::None,
-            ),
-            Create => rule(Client::None, Oz::OZ_HANDLE_SERVICES_CREATE, E::None),
-            Delete { .. } => rule(
-                holds(HS::HANDLE_SERVICE_DELETE),
-                Oz::OZ_HANDLE_SERVICES_DELETE,
-                E::Entity,
-            ),
-            ListMembers { .. } => rule(
-                holds(HS::HANDLE_SERVICE_VIEW),
-                Oz::OZ_HANDLE_SERVICES_LIST_RELATIONSHIPS,
-                E::Entity,
-            ),
-            AddMember { member, .. } => rule(
-                holds(HS::HANDLE_SERVICE_UPDATE),
-                Oz::OZ_HANDLE_SERVICES_ADD_RELATIONSHIPS | oz_add_relationships_of(*member),
-                E::Entity,
-            ),
-            RemoveMember { member, .. } => rule(
-                holds(HS::HANDLE_SERVICE_UPDATE),
-                Oz::OZ_HANDLE_SERVICES_REMOVE_RELATIONSHIPS | oz_remove_relationships_of(*member),
-                E::Direct,
-            ),
-            MemberPrivileges {
-                member: AUser,
-                effective,
-                ..
-            } => rule(
-                either(&[IsSelf], &[Holds(HS::HANDLE_SERVICE_VIEW)]),
-                Oz::OZ_HANDLE_SERVICES_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            MemberPrivileges {
-                member: AGroup,
-                effective,
-                ..
-            } => rule(
-                holds(HS::HANDLE_SERVICE_VIEW),
-                Oz::OZ_HANDLE_SERVICES_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            // The seed page's PUT (set, legacy names) exists for groups only (seed 000).
-            UpdateMemberPrivileges { .. } | SetMemberPrivileges { member: AGroup, .. } => rule(
-                holds(HS::HANDLE_SERVICE_UPDATE),
-                Oz::OZ_HANDLE_SERVICES_SET_PRIVILEGES,
-                E::Direct,
-            ),
-            SetMemberPrivileges { member: AUser, .. } => return None,
-            Membership { .. } | CreateGroup { .. } => return None,
-        })
-    }
-}
-
-/// `GET /handle_services/{id}/handles`.
-pub(crate) fn handle_service_list_handles() -> Rule<HS> {
-    rule(
-        holds(HS::HANDLE_SERVICE_LIST_HANDLES),
-        Oz::OZ_HANDLE_SERVICES_LIST_RELATIONSHIPS,
-        E::Entity,
-    )
-}
-
-impl KindRules for crate::graph::Handle {
-    fn create(_: &mut Graph, _: &str) -> Result<Key<Self>, Error> {
-        Err(Error::NotSupported)
-    }
-
-    fn common(op: &CommonOp) -> Option<Rule<H>> {
-        use CommonOp::*;
-        Some(match op {
-            Presets => rule(Client::Anyone, Oz::empty(), E::None),
-            ListAll => rule(Client::None, Oz::OZ_HANDLES_LIST, E::None),
-            // Handle creation needs share metadata (out of scope, see the README).
-            Create | Membership { .. } | CreateGroup { .. } => return None,
-            Delete { .. } => rule(
-                either(
-                    &[Holds(H::HANDLE_DELETE)],
-                    &[InHandleService(HS::HANDLE_SERVICE_MANAGE_HANDLES)],
-                ),
-                Oz::OZ_HANDLES_DELETE,
-                E::Entity,
-            ),
-            ListMembers { .. } => rule(
-                holds(H::HANDLE_VIEW),
-                Oz::OZ_HANDLES_LIST_RELATIONSHIPS,
-                E::Entity,
-            ),
-            AddMember { member, .. } => rule(
-                holds(H::HANDLE_UPDATE),
-                Oz::OZ_HANDLES_ADD_RELATIONSHIPS | oz_add_relationships_of(*member),
-                E::Entity,
-            ),
-            RemoveMember { member, .. } => rule(
-                holds(H::HANDLE_UPDATE),
-                Oz::OZ_HANDLES_REMOVE_RELATIONSHIPS | oz_remove_relationships_of(*member),
-                E::Direct,
-            ),
-            MemberPrivileges {
-                member: AUser,
-                effective,
-                ..
-            } => rule(
-                either(&[IsSelf], &[Holds(H::HANDLE_VIEW)]),
-                Oz::OZ_HANDLES_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            MemberPrivileges {
-                member: AGroup,
-                effective,
-                ..
-            } => rule(
-                holds(H::HANDLE_VIEW),
-                Oz::OZ_HANDLES_VIEW_PRIVILEGES,
-                existence_of(*effective),
-            ),
-            // The seed page's PUT (set, legacy names) exists for users only (seed 003).
-            UpdateMemberPrivileges { .. } | SetMemberPrivileges { member: AUser, .. } => rule(
-                holds(H::HANDLE_UPDATE),
-                Oz::OZ_HANDLES_SET_PRIVILEGES,
-                E::Direct,
-            ),
-            SetMemberPrivileges { member: AGroup, .. } => return None,
-        })
-    }
-}
-
-fn oz_add_relationships_of(member: MemberType) -> Oz {
-    match member {
-        AUser => Oz::OZ_USERS_ADD_RELATIONSHIPS,
-        AGroup => Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-    }
-}
-
-fn oz_remove_relationships_of(member: MemberType) -> Oz {
-    match member {
-        AUser => Oz::OZ_USERS_REMOVE_RELATIONSHIPS,
-        AGroup => Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
-    }
-}
-
-// ----- the plain pattern: harvesters, clusters, inventories (spaces file §2–§4) --------
-
-/// The oz privileges of one kind.
-pub(crate) struct OzOfKind {
-    list: Oz,
-    view: Oz,
-    create: Option<Oz>,
-    delete: Oz,
-    list_relationships: Oz,
-    view_privileges: Oz,
-    set_privileges: Oz,
-    add_relationships: Oz,
-    remove_relationships: Oz,
-}
-
-/// A kind that follows the plain "`X_p` privilege or `oz_Xs_p`" pattern (spaces file
-/// §8 lists the exceptions, which the other tables state).
-pub(crate) struct PlainKind<P> {
-    view: P,
-    view_privileges: P,
-    set_privileges: P,
-    add_user: P,
-    add_group: P,
-    remove_user: P,
-    remove_group: P,
-    /// `None`: no delete route (clusters go with their provider).
-    delete: Option<P>,
-    /// What the client needs in a group to add it.
-    group_add: G,
-    oz: OzOfKind,
-}
-
-fn plain<P: Copy>(op: &CommonOp, k: &PlainKind<P>) -> Option<Rule<P>> {
-    use CommonOp::*;
-    let oz = &k.oz;
-    Some(match op {
-        Presets => rule(Client::Anyone, Oz::empty(), E::None),
-        ListAll => rule(Client::None, oz.list, E::None),
-        Create => rule(Client::None, oz.create?, E::None),
-        Delete { .. } => rule(holds(k.delete?), oz.delete, E::Entity),
-        ListMembers { .. } => rule(holds(k.view), oz.list_relationships, E::Entity),
-        // Adding a user: only oneself, never someone else (§8).
-        AddMember { member: AUser, .. } => rule(
-            all(&[
-                IsSelf,
-                Holds(k.add_user),
-                HoldsIfPrivilegesKey(k.set_privileges),
-            ]),
-            oz.add_relationships | Oz::OZ_USERS_ADD_RELATIONSHIPS,
-            E::Entity,
-        )
-        .plus_if_privileges_key(oz.set_privileges),
-        AddMember { member: AGroup, .. } => rule(
-            all(&[
-                Holds(k.add_group),
-                InGroup(k.group_add),
-                HoldsIfPrivilegesKey(k.set_privileges),
-            ]),
-            oz.add_relationships | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
-            E::Entity,
-        )
-        .plus_if_privileges_key(oz.set_privileges),
-        RemoveMember { member: AUser, .. } => rule(
-            holds(k.remove_user),
-            oz.remove_relationships | Oz::OZ_USERS_REMOVE_RELATIONSHIPS,
-            E::Direct,
-        ),
-        RemoveMember { member: AGroup, .. } => rule(
-            holds(k.remove_group),
-            oz.remove_relationships | Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
-            E::Direct,
-        ),
-        MemberPrivileges {
-            member: AUser,
-            effective,
-            ..
-        } => rule(
-            either(&[IsSelf], &[Holds(k.view_privileges)]),
-            oz.view_privileges,
-            existence_of(*effective),
-        ),
-        MemberPrivileges {
-            member: AGroup,
-            effective,
-            ..
-        } => rule(
-            holds(k.view_privileges),
-            oz.view_privileges,
-            existence_of(*effective),
-        ),
-        UpdateMemberPrivileges { .. } => {
-            rule(holds(k.set_privileges), oz.set_privileges, E::Direct)
-        }
-        SetMemberPrivileges { .. } => return None,
-        Membership { member: AUser, .. } => {
-            rule(either(&[IsSelf], &[Holds(k.view)]), oz.view, E::Effective)
-        }
-        Membership { member: AGroup, .. } => rule(
-            either(&[MemberOfGroup], &[Holds(k.view)]),
-            oz.view,
-            E::Effective,
-        ),
-        CreateGroup { .. } => rule(
-            holds(k.add_group),
-            Oz::OZ_GROUPS_CREATE | oz.add_relationships,
-            E::Entity,
-        ),
-    })
-}
-
-impl KindRules for crate::graph::Harvester {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<HV>> {
-        plain(op, &HARVESTER)
-    }
-}
-
-const HARVESTER: PlainKind<HV> = PlainKind {
-    view: HV::HARVESTER_VIEW,
-    view_privileges: HV::HARVESTER_VIEW_PRIVILEGES,
-    set_privileges: HV::HARVESTER_SET_PRIVILEGES,
-    add_user: HV::HARVESTER_ADD_USER,
-    add_group: HV::HARVESTER_ADD_GROUP,
-    remove_user: HV::HARVESTER_REMOVE_USER,
-    remove_group: HV::HARVESTER_REMOVE_GROUP,
-    delete: Some(HV::HARVESTER_DELETE),
-    group_add: G::GROUP_ADD_HARVESTER,
+/// Harvesters: the shared pattern; creating one needs `oz_harvesters_create` even for
+/// oneself.
+const HARVESTER: KindRules = KindRules {
+    view: hv(HV::HARVESTER_VIEW),
+    view_privileges: hv(HV::HARVESTER_VIEW_PRIVILEGES),
+    set_privileges: hv(HV::HARVESTER_SET_PRIVILEGES),
+    add_user: hv(HV::HARVESTER_ADD_USER),
+    add_group: hv(HV::HARVESTER_ADD_GROUP),
+    remove_user: hv(HV::HARVESTER_REMOVE_USER),
+    remove_group: hv(HV::HARVESTER_REMOVE_GROUP),
+    delete: Some(hv(HV::HARVESTER_DELETE)),
+    delete_alternative: None,
+    adding: Adding::SelfAndGroupConsent {
+        group_add: G::GROUP_ADD_HARVESTER,
+    },
+    owners: false,
+    membership_routes: true,
+    seed_put: None,
+    // The code's privilege, not the route comments' `group_leave_harvester`.
+    group_leave: Some(G::GROUP_REMOVE_HARVESTER),
+    group_create: Some(G::GROUP_ADD_HARVESTER),
+    user_create: true,
+    create_needs_oz: true,
     oz: OzOfKind {
         list: Oz::OZ_HARVESTERS_LIST,
         view: Oz::OZ_HARVESTERS_VIEW,
@@ -765,55 +434,28 @@ const HARVESTER: PlainKind<HV> = PlainKind {
     },
 };
 
-/// `GET /harvesters/{id}/spaces`.
-pub(crate) fn harvester_list_spaces() -> Rule<HV> {
-    rule(
-        holds(HV::HARVESTER_VIEW),
-        Oz::OZ_HARVESTERS_LIST_RELATIONSHIPS,
-        E::Entity,
-    )
-}
-
-/// `PUT /harvesters/{id}/spaces/{sid}`: privileges on both sides (§2.2).
-pub(crate) fn harvester_add_space() -> Rule<HV> {
-    rule(
-        all(&[
-            Holds(HV::HARVESTER_ADD_SPACE),
-            InSpace(S::SPACE_ADD_HARVESTER),
-        ]),
-        Oz::OZ_HARVESTERS_ADD_RELATIONSHIPS | Oz::OZ_SPACES_ADD_RELATIONSHIPS,
-        E::Entity,
-    )
-}
-
-/// `DELETE /harvesters/{id}/spaces/{sid}`: the admin alternative is the harvester's
-/// privilege only (§2.2).
-pub(crate) fn harvester_remove_space() -> Rule<HV> {
-    rule(
-        holds(HV::HARVESTER_REMOVE_SPACE),
-        Oz::OZ_HARVESTERS_REMOVE_RELATIONSHIPS,
-        E::Direct,
-    )
-}
-
-impl KindRules for crate::graph::Cluster {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<C>> {
-        plain(op, &CLUSTER)
-    }
-}
-
-const CLUSTER: PlainKind<C> = PlainKind {
-    view: C::CLUSTER_VIEW,
-    view_privileges: C::CLUSTER_VIEW_PRIVILEGES,
-    set_privileges: C::CLUSTER_SET_PRIVILEGES,
-    add_user: C::CLUSTER_ADD_USER,
-    add_group: C::CLUSTER_ADD_GROUP,
-    remove_user: C::CLUSTER_REMOVE_USER,
-    remove_group: C::CLUSTER_REMOVE_GROUP,
+/// Clusters: the shared pattern; they come and go with their provider, so there is no
+/// create or delete route.
+const CLUSTER: KindRules = KindRules {
+    view: c(C::CLUSTER_VIEW),
+    view_privileges: c(C::CLUSTER_VIEW_PRIVILEGES),
+    set_privileges: c(C::CLUSTER_SET_PRIVILEGES),
+    add_user: c(C::CLUSTER_ADD_USER),
+    add_group: c(C::CLUSTER_ADD_GROUP),
+    remove_user: c(C::CLUSTER_REMOVE_USER),
+    remove_group: c(C::CLUSTER_REMOVE_GROUP),
     delete: None,
-    group_add: G::GROUP_ADD_CLUSTER,
+    delete_alternative: None,
+    adding: Adding::SelfAndGroupConsent {
+        group_add: G::GROUP_ADD_CLUSTER,
+    },
+    owners: false,
+    membership_routes: true,
+    seed_put: None,
+    group_leave: Some(G::GROUP_LEAVE_CLUSTER),
+    group_create: None,
+    user_create: false,
+    create_needs_oz: false,
     oz: OzOfKind {
         list: Oz::OZ_CLUSTERS_LIST,
         view: Oz::OZ_CLUSTERS_VIEW,
@@ -827,24 +469,28 @@ const CLUSTER: PlainKind<C> = PlainKind {
     },
 };
 
-impl KindRules for crate::graph::AtmInventory {
-    independent_create!();
-
-    fn common(op: &CommonOp) -> Option<Rule<AI>> {
-        plain(op, &ATM_INVENTORY)
-    }
-}
-
-const ATM_INVENTORY: PlainKind<AI> = PlainKind {
-    view: AI::ATM_INVENTORY_VIEW,
-    view_privileges: AI::ATM_INVENTORY_VIEW_PRIVILEGES,
-    set_privileges: AI::ATM_INVENTORY_SET_PRIVILEGES,
-    add_user: AI::ATM_INVENTORY_ADD_USER,
-    add_group: AI::ATM_INVENTORY_ADD_GROUP,
-    remove_user: AI::ATM_INVENTORY_REMOVE_USER,
-    remove_group: AI::ATM_INVENTORY_REMOVE_GROUP,
-    delete: Some(AI::ATM_INVENTORY_DELETE),
-    group_add: G::GROUP_ADD_ATM_INVENTORY,
+/// Automation inventories: the shared pattern.
+const ATM_INVENTORY: KindRules = KindRules {
+    view: ai(AI::ATM_INVENTORY_VIEW),
+    view_privileges: ai(AI::ATM_INVENTORY_VIEW_PRIVILEGES),
+    set_privileges: ai(AI::ATM_INVENTORY_SET_PRIVILEGES),
+    add_user: ai(AI::ATM_INVENTORY_ADD_USER),
+    add_group: ai(AI::ATM_INVENTORY_ADD_GROUP),
+    remove_user: ai(AI::ATM_INVENTORY_REMOVE_USER),
+    remove_group: ai(AI::ATM_INVENTORY_REMOVE_GROUP),
+    delete: Some(ai(AI::ATM_INVENTORY_DELETE)),
+    delete_alternative: None,
+    adding: Adding::SelfAndGroupConsent {
+        group_add: G::GROUP_ADD_ATM_INVENTORY,
+    },
+    owners: false,
+    membership_routes: true,
+    seed_put: None,
+    // The code's privilege, not the route comments' `group_leave_atm_inventory`.
+    group_leave: Some(G::GROUP_REMOVE_ATM_INVENTORY),
+    group_create: Some(G::GROUP_ADD_ATM_INVENTORY),
+    user_create: true,
+    create_needs_oz: false,
     oz: OzOfKind {
         list: Oz::OZ_ATM_INVENTORIES_LIST,
         view: Oz::OZ_ATM_INVENTORIES_VIEW,
@@ -857,3 +503,306 @@ const ATM_INVENTORY: PlainKind<AI> = PlainKind {
         remove_relationships: Oz::OZ_ATM_INVENTORIES_REMOVE_RELATIONSHIPS,
     },
 };
+
+/// The row of a kind.
+pub(crate) const fn rules(kind: TargetKind) -> &'static KindRules {
+    match kind {
+        TargetKind::Group => &GROUP,
+        TargetKind::Space => &SPACE,
+        TargetKind::HandleService => &HANDLE_SERVICE,
+        TargetKind::Handle => &HANDLE,
+        TargetKind::Harvester => &HARVESTER,
+        TargetKind::Cluster => &CLUSTER,
+        TargetKind::AtmInventory => &ATM_INVENTORY,
+    }
+}
+
+fn oz_add_relationships_of(member: MemberType) -> Oz {
+    match member {
+        AUser => Oz::OZ_USERS_ADD_RELATIONSHIPS,
+        AGroup => Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
+    }
+}
+
+/// The rule of a shared operation on a kind, or `None` where the kind has no such
+/// route.
+pub(crate) fn shared(kind: TargetKind, op: &CommonOp) -> Option<Rule> {
+    use CommonOp::*;
+    let k = rules(kind);
+    let oz = &k.oz;
+    Some(match op {
+        Presets => rule(Client::Anyone, Oz::empty(), E::None),
+        ListAll => rule(Client::None, oz.list, E::None),
+        Create => rule(Client::None, oz.create?, E::None),
+        Delete { .. } => {
+            let own = Holds(k.delete?);
+            let client = match k.delete_alternative {
+                Some(alternative) => either(&[own], &[alternative]),
+                None => all(&[own]),
+            };
+            rule(client, oz.delete, E::Entity)
+        }
+        ListMembers { .. } => rule(holds(k.view), oz.list_relationships, E::Entity),
+        AddMember { member, .. } => add_member(k, *member),
+        RemoveMember { member, .. } => {
+            let (privilege, admin) = match member {
+                AUser => (k.remove_user, Oz::OZ_USERS_REMOVE_RELATIONSHIPS),
+                AGroup => (k.remove_group, Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS),
+            };
+            let client = if k.owners && *member == AUser {
+                either(&[SecondNotOwner, Holds(privilege)], &[Owner])
+            } else {
+                holds(privilege)
+            };
+            rule(client, oz.remove_relationships | admin, E::Direct)
+        }
+        MemberPrivileges {
+            member, effective, ..
+        } => {
+            let client = match member {
+                AUser => either(&[IsSelf], &[Holds(k.view_privileges)]),
+                AGroup => holds(k.view_privileges),
+            };
+            rule(client, oz.view_privileges, existence_of(*effective))
+        }
+        UpdateMemberPrivileges { .. } => {
+            rule(holds(k.set_privileges), oz.set_privileges, E::Direct)
+        }
+        SetMemberPrivileges { member, .. } if k.seed_put == Some(*member) => {
+            rule(holds(k.set_privileges), oz.set_privileges, E::Direct)
+        }
+        SetMemberPrivileges { .. } => return None,
+        Membership { .. } | CreateGroup { .. } if !k.membership_routes => return None,
+        Membership { member, .. } => {
+            let own = match member {
+                AUser => IsSelf,
+                AGroup => MemberOfGroup,
+            };
+            rule(either(&[own], &[Holds(k.view)]), oz.view, E::Effective)
+        }
+        CreateGroup { .. } => rule(
+            holds(k.add_group),
+            Oz::OZ_GROUPS_CREATE | oz.add_relationships,
+            E::Entity,
+        ),
+    })
+}
+
+fn add_member(k: &KindRules, member: MemberType) -> Rule {
+    let admin = k.oz.add_relationships | oz_add_relationships_of(member);
+    let privilege = match member {
+        AUser => k.add_user,
+        AGroup => k.add_group,
+    };
+    match (&k.adding, member) {
+        (Adding::ByPrivilege, _) => rule(holds(privilege), admin, E::Entity),
+        // Adding a user: only oneself, never someone else.
+        (Adding::SelfAndGroupConsent { .. }, AUser) => rule(
+            all(&[
+                IsSelf,
+                Holds(privilege),
+                HoldsIfPrivilegesKey(k.set_privileges),
+            ]),
+            admin,
+            E::Entity,
+        )
+        .plus_if_privileges_key(k.oz.set_privileges),
+        (Adding::SelfAndGroupConsent { group_add }, AGroup) => rule(
+            all(&[
+                Holds(privilege),
+                InGroup(*group_add),
+                HoldsIfPrivilegesKey(k.set_privileges),
+            ]),
+            admin,
+            E::Entity,
+        )
+        .plus_if_privileges_key(k.oz.set_privileges),
+    }
+}
+
+/// `GET /privileges`: the oz presets, open to everyone.
+pub(crate) fn presets() -> Rule {
+    rule(Client::Anyone, Oz::empty(), E::None)
+}
+
+// ----- groups ----------------------------------------------------------------------------
+
+/// `GET /groups/{id}/parents`, `…/effective_parents`, and the group's memberships
+/// (`GET /groups/{id}/spaces`, …).
+pub(crate) fn group_list_relations() -> Rule {
+    rule(
+        holds(g(G::GROUP_VIEW)),
+        Oz::OZ_GROUPS_LIST_RELATIONSHIPS,
+        E::Entity,
+    )
+}
+
+/// `DELETE /groups/{id}/parents/{pid}`.
+pub(crate) fn group_leave_parent() -> Rule {
+    rule(
+        holds(g(G::GROUP_LEAVE_PARENT)),
+        Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS,
+        E::Direct,
+    )
+}
+
+/// `POST /groups/{id}/parents`: create a parent of the group.
+pub(crate) fn group_create_parent() -> Rule {
+    rule(
+        holds(g(G::GROUP_ADD_PARENT)),
+        Oz::OZ_GROUPS_CREATE | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
+        E::EntityAtApply,
+    )
+}
+
+/// `GET|PATCH|DELETE /groups/{id}/privileges`, `GET …/effective_privileges`:
+/// membership gives nothing; only oz privileges.
+pub(crate) fn group_oz(op: OzOp) -> Rule {
+    let needed = match op {
+        OzOp::Get | OzOp::GetEffective => Oz::OZ_VIEW_PRIVILEGES,
+        OzOp::Update | OzOp::Delete => Oz::OZ_SET_PRIVILEGES,
+    };
+    rule(all(&[Cond::Oz(needed)]), Oz::empty(), E::Entity)
+}
+
+/// `DELETE /groups/{id}/{kind}/{tid}`: the group leaves a target.
+pub(crate) fn group_leave(kind: TargetKind) -> Option<Rule> {
+    let k = rules(kind);
+    Some(rule(
+        holds(g(k.group_leave?)),
+        Oz::OZ_GROUPS_REMOVE_RELATIONSHIPS | k.oz.remove_relationships,
+        E::Direct,
+    ))
+}
+
+/// `POST /groups/{id}/{kind}`: create an entity with the group as its member.
+pub(crate) fn group_create_as(kind: TargetKind) -> Option<Rule> {
+    let k = rules(kind);
+    let create = k.oz.create?;
+    let own = Holds(g(k.group_create?));
+    let client = if k.create_needs_oz {
+        all(&[own, Cond::Oz(create)])
+    } else {
+        all(&[own])
+    };
+    Some(rule(
+        client,
+        create | Oz::OZ_GROUPS_ADD_RELATIONSHIPS,
+        E::EntityAtApply,
+    ))
+}
+
+// ----- users and the client's own view ---------------------------------------------------
+
+/// `GET|PATCH|DELETE /users/{id}/privileges`, `GET …/effective_privileges`: reading is
+/// `self`, setting never is.
+pub(crate) fn user_oz(op: OzOp) -> Rule {
+    match op {
+        OzOp::Get | OzOp::GetEffective => rule(all(&[IsSelf]), Oz::OZ_VIEW_PRIVILEGES, E::Entity),
+        OzOp::Update | OzOp::Delete => rule(Client::None, Oz::OZ_SET_PRIVILEGES, E::Entity),
+    }
+}
+
+/// `GET /user/{kind}`.
+pub(crate) fn user_list_own() -> Rule {
+    rule(all(&[AnyUser]), Oz::empty(), E::None)
+}
+
+/// `DELETE /user/{kind}/{id}`: leave, the direct membership must exist.
+pub(crate) fn user_leave() -> Rule {
+    rule(all(&[AnyUser]), Oz::empty(), E::Direct)
+}
+
+/// `POST /user/{kind}`: handle services and harvesters need their oz create privilege
+/// even for oneself.
+pub(crate) fn user_create_as(kind: TargetKind) -> Option<Rule> {
+    let k = rules(kind);
+    if !k.user_create {
+        return None;
+    }
+    let client = match k.oz.create {
+        Some(create) if k.create_needs_oz => all(&[Cond::Oz(create)]),
+        _ => all(&[AnyUser]),
+    };
+    Some(rule(client, Oz::empty(), E::None))
+}
+
+/// `DELETE /users/{id}`, `DELETE /user`.
+pub(crate) fn user_delete() -> Rule {
+    rule(all(&[IsSelf]), Oz::OZ_USERS_DELETE, E::Entity)
+}
+
+// ----- spaces, handle services, harvesters ------------------------------------------------
+
+/// `GET /spaces/{id}/owners` (its admin alternative is `oz_spaces_view`).
+pub(crate) fn space_list_owners() -> Rule {
+    rule(holds(s(S::SPACE_VIEW)), Oz::OZ_SPACES_VIEW, E::Entity)
+}
+
+/// `PUT /spaces/{id}/owners/{uid}`: owners only.
+pub(crate) fn space_add_owner() -> Rule {
+    rule(all(&[Owner]), Oz::OZ_SPACES_SET_PRIVILEGES, E::Entity)
+}
+
+/// `DELETE /spaces/{id}/owners/{uid}`: owners only; the owner must exist.
+pub(crate) fn space_remove_owner() -> Rule {
+    rule(all(&[Owner]), Oz::OZ_SPACES_SET_PRIVILEGES, E::Owner)
+}
+
+/// `GET /spaces/{id}/shares`, `GET /spaces/{id}/harvesters`.
+pub(crate) fn space_list_links() -> Rule {
+    rule(
+        holds(s(S::SPACE_VIEW)),
+        Oz::OZ_SPACES_LIST_RELATIONSHIPS,
+        E::Entity,
+    )
+}
+
+/// `DELETE /spaces/{sid}/harvesters/{id}`.
+pub(crate) fn space_remove_harvester() -> Rule {
+    rule(
+        holds(s(S::SPACE_REMOVE_HARVESTER)),
+        Oz::OZ_SPACES_REMOVE_RELATIONSHIPS | Oz::OZ_HARVESTERS_REMOVE_RELATIONSHIPS,
+        E::Link,
+    )
+}
+
+/// `GET /handle_services/{id}/handles`.
+pub(crate) fn handle_service_list_handles() -> Rule {
+    rule(
+        holds(hs(HS::HANDLE_SERVICE_LIST_HANDLES)),
+        Oz::OZ_HANDLE_SERVICES_LIST_RELATIONSHIPS,
+        E::Entity,
+    )
+}
+
+/// `GET /harvesters/{id}/spaces`.
+pub(crate) fn harvester_list_spaces() -> Rule {
+    rule(
+        holds(hv(HV::HARVESTER_VIEW)),
+        Oz::OZ_HARVESTERS_LIST_RELATIONSHIPS,
+        E::Entity,
+    )
+}
+
+/// `PUT /harvesters/{id}/spaces/{sid}`: privileges on both sides.
+pub(crate) fn harvester_add_space() -> Rule {
+    rule(
+        all(&[
+            Holds(hv(HV::HARVESTER_ADD_SPACE)),
+            InSpace(S::SPACE_ADD_HARVESTER),
+        ]),
+        Oz::OZ_HARVESTERS_ADD_RELATIONSHIPS | Oz::OZ_SPACES_ADD_RELATIONSHIPS,
+        E::Entity,
+    )
+}
+
+/// `DELETE /harvesters/{id}/spaces/{sid}`: the admin alternative is the harvester's
+/// privilege only.
+pub(crate) fn harvester_remove_space() -> Rule {
+    rule(
+        holds(hv(HV::HARVESTER_REMOVE_SPACE)),
+        Oz::OZ_HARVESTERS_REMOVE_RELATIONSHIPS,
+        E::Link,
+    )
+}

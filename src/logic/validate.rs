@@ -3,45 +3,118 @@
 
 use serde_json::{Map, Value};
 
-use crate::privileges::{PrivilegeUpdate, Privileges, UpdateBodyError};
+use crate::graph::{EntityKind, Graph, MemberType, TargetKind};
+use crate::privileges::{
+    AnyPrivileges, OzPrivileges, PrivilegeUpdate, Privileges, UpdateBodyError,
+};
 
 use super::Error;
+use super::ops::{CommonOp, GroupOp, HarvesterOp, Operation, OzOp, UserOp};
+
+/// A validated body, as the operation that read it needs it.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// The operation takes no body, or only checks it.
+    None,
+    /// Adding a member: the member exists; its privileges, if the body gives them.
+    Member(Option<AnyPrivileges>),
+    /// A member privilege update (`PATCH` grant/revoke, or the seed pages' `PUT` set).
+    Update(PrivilegeUpdate<AnyPrivileges>),
+    /// An oz privilege update.
+    Oz(PrivilegeUpdate<OzPrivileges>),
+    /// Linking a harvester: the space exists.
+    Space,
+}
+
+/// Pipeline step 3: validates the body of `op` in Onezone's order.
+pub(crate) fn input(graph: &Graph, op: &Operation, body: &Value) -> Result<Input, Error> {
+    if let Some((kind, common)) = op.common() {
+        return match common {
+            CommonOp::Create => creation_body(kind, body).map(|()| Input::None),
+            CommonOp::CreateGroup { .. } => group_body(body).map(|()| Input::None),
+            CommonOp::AddMember {
+                member, member_id, ..
+            } => {
+                let body = object(body)?;
+                if graph.any_key(member.entity(), member_id).is_none() {
+                    let key = match member {
+                        MemberType::User => "userId",
+                        MemberType::Group => "groupId",
+                    };
+                    return Err(Error::BadValueIdNotFound { key });
+                }
+                let privileges = body
+                    .get("privileges")
+                    .map(|value| AnyPrivileges::parse_list(kind.vocabulary(), "privileges", value))
+                    .transpose()?;
+                Ok(Input::Member(privileges))
+            }
+            CommonOp::UpdateMemberPrivileges { .. } => {
+                let update = AnyPrivileges::grant_revoke(kind.vocabulary(), object(body)?);
+                Ok(Input::Update(update.map_err(update_error)?))
+            }
+            CommonOp::SetMemberPrivileges { .. } => {
+                let value = object(body)?
+                    .get("privileges")
+                    .ok_or(Error::MissingRequiredValue { key: "privileges" })?;
+                let set = AnyPrivileges::parse_legacy_list(kind.vocabulary(), "privileges", value)?;
+                Ok(Input::Update(PrivilegeUpdate::Set(set)))
+            }
+            _ => Ok(Input::None),
+        };
+    }
+    match op {
+        Operation::Group(GroupOp::CreateParent { .. }) => group_body(body).map(|()| Input::None),
+        Operation::Group(GroupOp::CreateAs { kind, .. })
+        | Operation::User(UserOp::CreateAs { kind }) => {
+            creation_body(*kind, body).map(|()| Input::None)
+        }
+        Operation::Group(GroupOp::Oz {
+            op: OzOp::Update, ..
+        })
+        | Operation::User(UserOp::Oz {
+            op: OzOp::Update, ..
+        }) => Ok(Input::Oz(grant_revoke::<OzPrivileges>(object(body)?)?)),
+        Operation::Harvester(HarvesterOp::AddSpace { space_id, .. }) => {
+            object(body)?;
+            match graph.any_key(EntityKind::Space, space_id) {
+                Some(_) => Ok(Input::Space),
+                None => Err(Error::BadValueIdNotFound { key: "spaceId" }),
+            }
+        }
+        _ => Ok(Input::None),
+    }
+}
+
+/// Validates the body of creating an entity of `kind` (names and service data are
+/// validated as Onezone does, then discarded: privgraph keeps ids and relations only).
+fn creation_body(kind: TargetKind, body: &Value) -> Result<(), Error> {
+    match kind {
+        TargetKind::Group => group_body(body),
+        TargetKind::HandleService => handle_service_body(body),
+        _ => named_body(body),
+    }
+}
+
+fn update_error(err: UpdateBodyError) -> Error {
+    match err {
+        UpdateBodyError::List(err) => err.into(),
+        UpdateBodyError::Missing(_) => Error::MissingAtLeastOneValue {
+            keys: &["grant", "revoke"],
+        },
+    }
+}
 
 /// The body as an object; valid JSON that is not an object is `malformedData`.
-pub(crate) fn object(body: &Value) -> Result<&Map<String, Value>, Error> {
+fn object(body: &Value) -> Result<&Map<String, Value>, Error> {
     body.as_object().ok_or(Error::MalformedData)
-}
-
-/// An optional `privileges` list of current names (`PUT …/users/{uid}` bodies).
-pub(crate) fn optional_privileges<P: Privileges>(
-    body: &Map<String, Value>,
-) -> Result<Option<P>, Error> {
-    body.get("privileges")
-        .map(|value| P::parse_list("privileges", value).map_err(Error::from))
-        .transpose()
-}
-
-/// The required `privileges` list of the seed pages' `PUT …/privileges`: current or
-/// legacy v3 names.
-pub(crate) fn required_legacy_privileges<P: Privileges>(
-    body: &Map<String, Value>,
-) -> Result<P, Error> {
-    let value = body
-        .get("privileges")
-        .ok_or(Error::MissingRequiredValue { key: "privileges" })?;
-    Ok(P::parse_legacy_list("privileges", value)?)
 }
 
 /// `grant` / `revoke`: at least one, each a list of current names.
 pub(crate) fn grant_revoke<P: Privileges>(
     body: &Map<String, Value>,
 ) -> Result<PrivilegeUpdate<P>, Error> {
-    PrivilegeUpdate::from_grant_revoke_body(body).map_err(|err| match err {
-        UpdateBodyError::List(err) => err.into(),
-        UpdateBodyError::Missing(_) => Error::MissingAtLeastOneValue {
-            keys: &["grant", "revoke"],
-        },
-    })
+    PrivilegeUpdate::from_grant_revoke_body(body).map_err(update_error)
 }
 
 /// Onezone's name rule: 2 to 128 characters; the first and last a letter, digit, `_`,
@@ -73,7 +146,7 @@ fn name(body: &Map<String, Value>) -> Result<(), Error> {
 const GROUP_TYPES: &[&str] = &["organization", "unit", "team", "role_holders"];
 
 /// A group creation body: `name` required, `type` optional (default `team`).
-pub(crate) fn group_body(body: &Value) -> Result<(), Error> {
+fn group_body(body: &Value) -> Result<(), Error> {
     let body = object(body)?;
     name(body)?;
     match body.get("type") {
@@ -90,16 +163,16 @@ pub(crate) fn group_body(body: &Value) -> Result<(), Error> {
 }
 
 /// A creation body with only a required `name` (spaces, harvesters, inventories).
-pub(crate) fn named_body(body: &Value) -> Result<(), Error> {
+fn named_body(body: &Value) -> Result<(), Error> {
     name(object(body)?)
 }
 
 /// A handle service creation body: `name`, `proxyEndpoint`, `serviceProperties`, all
 /// required, in that (sorted) order.
-pub(crate) fn handle_service_body(body: &Value) -> Result<(), Error> {
+fn handle_service_body(body: &Value) -> Result<(), Error> {
     let body = object(body)?;
     // Each required key in sorted order, presence and value together: the first bad
-    // key decides (reference: handles §3).
+    // key decides, as in Onezone.
     name(body)?;
     match body.get("proxyEndpoint") {
         None => {

@@ -33,6 +33,7 @@
 //! asks for.
 
 mod algebra;
+mod any;
 mod parse;
 mod vocabularies;
 
@@ -40,6 +41,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 pub use algebra::{Applied, MissingGrantAndRevoke, PrivilegeUpdate, UpdateBodyError};
+pub use any::AnyPrivileges;
 pub use parse::{PrivilegeListError, PrivilegeNameError};
 pub use vocabularies::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
@@ -145,6 +147,12 @@ pub trait Privileges:
     /// Legacy v3 names (handle services and handles only), each with the current
     /// privilege it stands for; sorted by legacy name.
     const LEGACY: &'static [(&'static str, Self)];
+
+    /// This set, tagged with its vocabulary.
+    fn into_any(self) -> AnyPrivileges;
+
+    /// The set inside `any` when it is of this vocabulary, else `None`.
+    fn from_any(any: AnyPrivileges) -> Option<Self>;
 
     /// The flag of one current name, or `None`. Case-sensitive; legacy names are not
     /// current names.
@@ -333,6 +341,18 @@ macro_rules! vocabulary {
                 }
             ),+];
             const LEGACY: &'static [(&'static str, Self)] = &[$(($legacy, Self::$LFLAG)),*];
+
+            fn into_any(self) -> $crate::privileges::AnyPrivileges {
+                $crate::privileges::AnyPrivileges::$vocabulary(self)
+            }
+
+            fn from_any(any: $crate::privileges::AnyPrivileges) -> Option<Self> {
+                match any {
+                    $crate::privileges::AnyPrivileges::$vocabulary(set) => Some(set),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
         }
 
         impl Default for $Name {

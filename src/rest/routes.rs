@@ -1,76 +1,13 @@
-//! The REST-shaped adapter: `(auth, method, path, body)` → `(status, JSON body)`, as
-//! Onezone's REST API answers (design §4).
-//!
-//! One route table maps method + path pattern to a logic [`Operation`]; everything
-//! else — existence, authorization, validation, the answer — is the logic layer's. Paths
-//! are Onezone's, with or without the `/api/v3/onezone` prefix.
-//!
-//! ```
-//! use privgraph::graph::{Graph, HandleService, User};
-//! use privgraph::logic::{Auth, Engine};
-//! use privgraph::privileges::HandleServicePrivileges as HS;
-//! use privgraph::rest;
-//!
-//! let mut graph = Graph::new();
-//! let u = graph.create::<User>("u1")?;
-//! let hs = graph.create::<HandleService>("hs1")?;
-//! graph.add_member(hs, u, HS::HANDLE_SERVICE_VIEW)?;
-//! let mut engine = Engine::new(graph);
-//!
-//! let response = rest::handle(&mut engine, &Auth::User("u1".into()), "GET",
-//!     "/api/v3/onezone/handle_services/hs1/users/u1/privileges", b"");
-//! assert_eq!(response.status, 200);
-//! assert_eq!(response.body, Some(serde_json::json!({"privileges": ["handle_service_view"]})));
-//!
-//! let response = rest::handle(&mut engine, &Auth::Nobody, "GET", "/handle_services/hs1/users", b"");
-//! assert_eq!(response.status, 401);
-//! # Ok::<(), privgraph::graph::GraphError>(())
-//! ```
-//!
-//! Limits, each with its own error: a body over 1 MiB (`413`), a path over 4 KiB
-//! (`414`), a path id over 256 bytes (`400 badValueIdTooLong`), a path segment that is
-//! not valid percent-encoded UTF-8 (`400 badMessage`). These ids are privgraph's own.
+//! The route table: method + path pattern → logic [`Operation`], built once from the
+//! kinds, so every target kind gets the same routes under its own plural.
 
 use std::sync::LazyLock;
 
-use serde_json::{Value, json};
-
-use crate::graph::{MAX_ID_LEN, MemberType, TargetKind};
+use crate::graph::{MemberType, TargetKind};
 use crate::logic::{
-    Auth, CommonOp, Engine, GroupOp, HandleServiceOp, HarvesterOp, Operation, Outcome, OzOp,
-    SpaceOp, UserOp, UserRef, is_supported, list_key,
+    CommonOp, GroupOp, HandleServiceOp, HarvesterOp, Operation, OzOp, SpaceOp, UserOp, UserRef,
+    is_supported,
 };
-
-/// The largest body read, in bytes.
-pub const MAX_BODY_LEN: usize = 1 << 20;
-/// The longest path accepted, in bytes.
-pub const MAX_PATH_LEN: usize = 4096;
-/// Onezone's REST prefix, accepted and ignored.
-pub const PREFIX: &str = "/api/v3/onezone";
-
-/// An answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response {
-    /// The HTTP status.
-    pub status: u16,
-    /// The JSON body; `None` for `201`, `204` and `405`.
-    pub body: Option<Value>,
-    /// For `201`: Onezone's `Location` without scheme, host and prefix.
-    pub location: Option<String>,
-    /// For `405`: the methods the path allows (Onezone's `allow` header).
-    pub allow: Vec<&'static str>,
-}
-
-impl Response {
-    fn error(status: u16, id: &str, description: &str) -> Response {
-        Response {
-            status,
-            body: Some(json!({ "error": { "id": id, "description": description } })),
-            location: None,
-            allow: Vec::new(),
-        }
-    }
-}
 
 /// The methods of Onezone's REST API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,7 +36,7 @@ impl Method {
         }
     }
 
-    fn parse(s: &str) -> Option<Method> {
+    pub(crate) fn parse(s: &str) -> Option<Method> {
         Some(match s {
             "GET" => Method::Get,
             "POST" => Method::Post,
@@ -111,7 +48,7 @@ impl Method {
     }
 
     /// Whether Onezone reads a body for this method (create and update).
-    fn has_body(self) -> bool {
+    pub(crate) fn has_body(self) -> bool {
         matches!(self, Method::Post | Method::Put | Method::Patch)
     }
 }
@@ -125,7 +62,7 @@ pub struct Route {
     /// The path pattern, e.g. `/groups/{id}/users/{uid}/privileges`.
     pub pattern: String,
     segments: Vec<Option<String>>,
-    build: Build,
+    pub(crate) build: Build,
 }
 
 impl std::fmt::Debug for Route {
@@ -135,7 +72,7 @@ impl std::fmt::Debug for Route {
 }
 
 impl Route {
-    fn matches(&self, segments: &[String]) -> Option<Vec<String>> {
+    pub(crate) fn matches(&self, segments: &[String]) -> Option<Vec<String>> {
         if segments.len() != self.segments.len() {
             return None;
         }
@@ -152,7 +89,7 @@ impl Route {
 }
 
 #[derive(Default)]
-struct Table(Vec<Route>);
+pub(crate) struct Table(pub(crate) Vec<Route>);
 
 impl Table {
     /// Adds a route unless the logic layer does not serve its operation.
@@ -192,7 +129,7 @@ fn build_table() -> Table {
     use Method::*;
     let mut t = Table::default();
     for kind in TargetKind::ALL {
-        let base = format!("/{}", list_key(kind));
+        let base = format!("/{}", kind.info().plural);
         let c = move |op: CommonOp| Operation::from_common(kind, op);
         t.add(Get, &format!("{base}/privileges"), move |_| {
             c(CommonOp::Presets)
@@ -340,7 +277,7 @@ fn group_routes(t: &mut Table) {
         .into_iter()
         .filter(|k| *k != TargetKind::Group)
     {
-        let key = list_key(kind);
+        let key = kind.info().plural;
         t.add(Get, &format!("/groups/{{id}}/{key}"), move |a| {
             g(GroupOp::ListMemberships {
                 id: p(a, 0),
@@ -413,7 +350,7 @@ fn user_routes(t: &mut Table) {
         })
     });
     for kind in TargetKind::ALL {
-        let key = list_key(kind);
+        let key = kind.info().plural;
         t.add(Get, &format!("/user/{key}"), move |_| {
             u(UserOp::ListMemberships {
                 kind,
@@ -489,7 +426,7 @@ fn resource_routes(t: &mut Table) {
     });
 }
 
-static ROUTES: LazyLock<Table> = LazyLock::new(build_table);
+pub(crate) static ROUTES: LazyLock<Table> = LazyLock::new(build_table);
 
 /// Every route served: method and pattern, in table order.
 ///
@@ -502,184 +439,4 @@ pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
         .0
         .iter()
         .map(|r| (r.method.as_str(), r.pattern.as_str()))
-}
-
-/// A request refused before routing, with privgraph's own error ids (Onezone has no
-/// such limits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
-    /// The path is longer than [`MAX_PATH_LEN`] (414 `requestUriTooLong`).
-    #[error("The path is longer than 4096 bytes.")]
-    PathTooLong,
-    /// The body is larger than [`MAX_BODY_LEN`] (413 `requestEntityTooLarge`).
-    #[error("The body is larger than 1 MiB.")]
-    BodyTooLarge,
-    /// A path segment is longer than any id can be (400 `badValueIdTooLong`).
-    #[error("A path segment is longer than 256 bytes, the longest id there can be.")]
-    IdTooLong,
-    /// A path segment is not valid percent-encoded UTF-8 (400 `badMessage`).
-    #[error("The path is not valid percent-encoded UTF-8.")]
-    BadPath,
-    /// The path does not start with `/` (404 `notFound`).
-    #[error("The resource could not be found.")]
-    NotAPath,
-}
-
-impl RequestError {
-    /// The HTTP status and error id.
-    ///
-    /// ```
-    /// use privgraph::rest::RequestError;
-    /// assert_eq!(RequestError::BodyTooLarge.status_and_id(), (413, "requestEntityTooLarge"));
-    /// ```
-    pub fn status_and_id(self) -> (u16, &'static str) {
-        match self {
-            RequestError::PathTooLong => (414, "requestUriTooLong"),
-            RequestError::BodyTooLarge => (413, "requestEntityTooLarge"),
-            RequestError::IdTooLong => (400, "badValueIdTooLong"),
-            RequestError::BadPath => (400, "badMessage"),
-            RequestError::NotAPath => (404, "notFound"),
-        }
-    }
-
-    fn response(self) -> Response {
-        let (status, id) = self.status_and_id();
-        Response::error(status, id, &self.to_string())
-    }
-}
-
-/// Splits a path into percent-decoded segments, without the prefix and query.
-fn segments(path: &str) -> Result<Vec<String>, RequestError> {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let path = path.strip_prefix(PREFIX).unwrap_or(path);
-    let rest = path.strip_prefix('/').ok_or(RequestError::NotAPath)?;
-    rest.split('/')
-        .map(|segment| {
-            let decoded = percent_decode(segment).ok_or(RequestError::BadPath)?;
-            if decoded.len() > MAX_ID_LEN {
-                return Err(RequestError::IdTooLong);
-            }
-            Ok(decoded)
-        })
-        .collect()
-}
-
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            // Exactly two hex digits: from_str_radix alone would also take "+1".
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn not_found() -> Response {
-    answer_error(&crate::logic::Error::NotFound)
-}
-
-fn answer_error(err: &crate::logic::Error) -> Response {
-    Response {
-        status: err.http_status(),
-        body: Some(err.to_json()),
-        location: None,
-        allow: Vec::new(),
-    }
-}
-
-/// Answers one request. Never panics; on any non-2xx answer the engine's graph is
-/// unchanged.
-///
-/// `method` is the HTTP method, `path` the request path (prefix optional, query
-/// ignored), `body` the raw request body (an empty body is `{}`; bodies are read for
-/// `POST`, `PUT` and `PATCH` only, as Onezone reads them).
-pub fn handle(engine: &mut Engine, auth: &Auth, method: &str, path: &str, body: &[u8]) -> Response {
-    if path.len() > MAX_PATH_LEN {
-        return RequestError::PathTooLong.response();
-    }
-    if body.len() > MAX_BODY_LEN {
-        return RequestError::BodyTooLarge.response();
-    }
-    let segments = match segments(path) {
-        Ok(segments) => segments,
-        Err(err) => return err.response(),
-    };
-    let candidates: Vec<(&Route, Vec<String>)> = ROUTES
-        .0
-        .iter()
-        .filter_map(|route| route.matches(&segments).map(|params| (route, params)))
-        .collect();
-    if candidates.is_empty() {
-        return not_found();
-    }
-    let method = Method::parse(method);
-    let Some((route, params)) = candidates
-        .iter()
-        .find(|(route, _)| Some(route.method) == method)
-    else {
-        let mut allow: Vec<&'static str> =
-            candidates.iter().map(|(r, _)| r.method.as_str()).collect();
-        allow.sort_unstable();
-        allow.dedup();
-        return Response {
-            status: 405,
-            body: None,
-            location: None,
-            allow,
-        };
-    };
-    let data = if route.method.has_body() && !body.is_empty() {
-        match serde_json::from_slice::<Value>(body) {
-            Ok(value) => value,
-            Err(_) => return answer_error(&crate::logic::Error::MalformedData),
-        }
-    } else {
-        json!({})
-    };
-    let operation = (route.build)(params);
-    match engine.execute(auth, &operation, &data) {
-        Ok(outcome) => {
-            let status = outcome.http_status();
-            match outcome {
-                Outcome::Json(value) => Response {
-                    status,
-                    body: Some(value),
-                    location: None,
-                    allow: Vec::new(),
-                },
-                Outcome::Created { id } => {
-                    let mut location = format!("/{}", segments.join("/"));
-                    if let Some(id) = id {
-                        location.push('/');
-                        location.push_str(&id);
-                    }
-                    Response {
-                        status,
-                        body: None,
-                        location: Some(location),
-                        allow: Vec::new(),
-                    }
-                }
-                Outcome::NoContent => Response {
-                    status,
-                    body: None,
-                    location: None,
-                    allow: Vec::new(),
-                },
-            }
-        }
-        Err(err) => answer_error(&err),
-    }
 }

@@ -1,0 +1,206 @@
+//! Readers and one writer: readers see whole batches, never part of one.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use privgraph::concurrent::{Reader, Writer};
+use privgraph::graph::{
+    Author, Batch, Change, EntityKind, Graph, Group, HandleService, MemberType, TargetKind, User,
+};
+use privgraph::privileges::{GroupPrivileges as G, HandleServicePrivileges as HS};
+
+const USERS: usize = 100;
+
+fn start() -> Graph {
+    let mut graph = Graph::new();
+    let hs = graph.create::<HandleService>("hs").unwrap();
+    for i in 0..USERS {
+        graph.create::<User>(&format!("u{i}")).unwrap();
+    }
+    let _ = hs;
+    graph
+}
+
+/// Creating group `g`, putting every user in it and making it a member of `hs`.
+fn group_in(changes_per_batch: usize) -> Vec<Batch> {
+    let mut changes = vec![
+        Change::Create {
+            kind: EntityKind::Group,
+            id: "g".into(),
+        },
+        Change::AddMember {
+            kind: TargetKind::HandleService,
+            id: "hs".into(),
+            member_type: MemberType::Group,
+            member_id: "g".into(),
+            privileges: HS::HANDLE_SERVICE_VIEW.into(),
+        },
+    ];
+    for i in 0..USERS {
+        changes.push(Change::AddMember {
+            kind: TargetKind::Group,
+            id: "g".into(),
+            member_type: MemberType::User,
+            member_id: format!("u{i}"),
+            privileges: G::GROUP_VIEW.into(),
+        });
+    }
+    changes
+        .chunks(changes_per_batch)
+        .map(|chunk| Batch::new(Author::Library, chunk.to_vec()))
+        .collect()
+}
+
+fn group_out() -> Batch {
+    Batch::new(
+        Author::Library,
+        vec![Change::Delete {
+            kind: EntityKind::Group,
+            id: "g".into(),
+        }],
+    )
+}
+
+/// What a reader checks: the group exists with all its users holding the privilege
+/// through it, or it does not exist and nobody holds it. Returns false for any other
+/// state (a batch seen in part).
+fn whole(reader: &Reader) -> bool {
+    let graph = reader.read();
+    let holders = (0..USERS)
+        .filter(|i| {
+            graph.has_privilege_by_id::<User, _>(&format!("u{i}"), "hs", HS::HANDLE_SERVICE_VIEW)
+        })
+        .count();
+    let group = graph.key::<Group>("g");
+    let in_group = group.map_or(0, |g| graph.direct_members::<User, Group>(g).len());
+    match group {
+        Some(_) => holders == USERS && in_group == USERS,
+        None => holders == 0,
+    }
+}
+
+/// Runs `rounds` of the group appearing and disappearing, `changes_per_batch` changes
+/// to a batch, while two readers check; returns how many partial states they saw.
+fn partial_states_seen(changes_per_batch: usize, rounds: usize) -> usize {
+    let mut writer = Writer::new(start());
+    let done = AtomicBool::new(false);
+    let partial = AtomicUsize::new(0);
+    let checks = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            let reader = writer.reader();
+            let (done, partial, checks) = (&done, &partial, &checks);
+            scope.spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if !whole(&reader) {
+                        partial.fetch_add(1, Ordering::Relaxed);
+                    }
+                    checks.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        for _ in 0..rounds {
+            for batch in group_in(changes_per_batch) {
+                writer.commit(batch).expect("the group goes in");
+            }
+            writer.commit(group_out()).expect("and out");
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(checks.load(Ordering::Relaxed) > 0, "the readers ran");
+    partial.load(Ordering::Relaxed)
+}
+
+#[test]
+fn readers_never_see_half_a_batch() {
+    assert_eq!(partial_states_seen(usize::MAX, 100), 0);
+}
+
+#[test]
+fn both_copies_agree_after_every_publish() {
+    let mut writer = Writer::new(start());
+    let reader = writer.reader();
+    for (round, batch) in group_in(7).into_iter().chain([group_out()]).enumerate() {
+        let revision = writer.commit(batch).unwrap();
+        assert_eq!(revision, round as u64 + 1);
+        assert_eq!(reader.revision(), revision);
+        let published = privgraph::snapshot::save(&reader.read());
+        assert_eq!(
+            privgraph::snapshot::save(writer.graph()),
+            published,
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn staged_batches_are_invisible_until_published_and_can_be_taken_back() {
+    let mut writer = Writer::new(start());
+    let reader = writer.reader();
+    let before = privgraph::snapshot::save(&reader.read());
+    for batch in group_in(usize::MAX) {
+        assert_eq!(writer.stage_batch(batch).unwrap(), 1);
+    }
+    assert_eq!(writer.staged().count(), 1);
+    assert_eq!(reader.revision(), 0);
+    assert!(
+        reader.read().key::<Group>("g").is_none(),
+        "staged, not published"
+    );
+    writer.rollback();
+    assert_eq!(writer.staged().count(), 0);
+    assert_eq!(privgraph::snapshot::save(writer.graph()), before);
+    assert_eq!(writer.graph().revision(), 0);
+    assert_eq!(writer.publish(), 0);
+    // A refused batch is not staged.
+    let refused = Batch::new(
+        Author::Library,
+        vec![Change::Delete {
+            kind: EntityKind::Group,
+            id: "g".into(),
+        }],
+    );
+    assert!(writer.stage_batch(refused).is_err());
+    assert_eq!(writer.staged().count(), 0);
+}
+
+#[test]
+fn a_reader_waits_for_a_revision() {
+    let mut writer = Writer::new(start());
+    let reader = writer.reader();
+    let waiter = std::thread::spawn(move || {
+        reader
+            .wait_for(2, Duration::from_secs(30))
+            .map(|g| g.revision())
+    });
+    for batch in group_in(usize::MAX).into_iter().chain([group_out()]) {
+        writer.commit(batch).unwrap();
+    }
+    assert_eq!(waiter.join().unwrap(), Ok(2));
+    let late = writer
+        .reader()
+        .wait_for(9, Duration::from_millis(10))
+        .unwrap_err();
+    assert_eq!((late.wanted, late.current), (9, 2));
+}
+
+/// Keys taken from the published copy work on the writer's copy and on later
+/// published ones: both copies share one identity and one slot layout.
+#[test]
+fn keys_from_a_reader_stay_valid_across_publishes() {
+    let mut writer = Writer::new(start());
+    let reader = writer.reader();
+    let u0 = reader.read().key::<User>("u0").unwrap();
+    let hs = reader.read().key::<HandleService>("hs").unwrap();
+    for batch in group_in(usize::MAX) {
+        writer.commit(batch).unwrap();
+    }
+    assert!(reader.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
+    assert!(
+        writer
+            .graph()
+            .has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW)
+    );
+    writer.commit(group_out()).unwrap();
+    assert!(!reader.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
+}
