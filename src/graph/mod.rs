@@ -32,8 +32,9 @@
 //!
 //! # Costs
 //!
-//! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): two
-//! generation checks and one probe; by string ids, two more probes. A mutation's work is
+//! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): for each
+//! key a comparison of graph identity and generation, then one probe; by string ids, two
+//! probes of the id maps instead of the key comparisons. A mutation's work is
 //! proportional to the effective relations it changes: adding or removing a direct
 //! relation of member `m` in target `t` visits `m` and, for a group, its effective
 //! members, in `t` and in each ancestor group of `t` they enter or leave; a privilege
@@ -80,8 +81,13 @@ use slab::Slab;
 pub const MAX_ID_LEN: usize = 256;
 
 /// The membership graph. See the [module documentation](self).
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph made
+/// by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh one, so it
+/// refuses the keys of every other graph, including the graph it was cloned from.
+#[derive(Debug)]
 pub struct Graph {
+    identity: kinds::Identity,
     pub(crate) users: Slab<UserNode>,
     pub(crate) groups: Slab<GroupNode>,
     pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>>,
@@ -112,6 +118,56 @@ fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
     })
 }
 
+impl Default for Graph {
+    /// An empty graph with a fresh identity, as [`Graph::new`].
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// assert_eq!(Graph::default().len::<User>(), 0);
+    /// ```
+    fn default() -> Self {
+        Graph::new()
+    }
+}
+
+impl Clone for Graph {
+    /// A copy with a **new** identity: the copy refuses the original's keys and the
+    /// original refuses the copy's, though both hold the same entities (and compare
+    /// equal). Resolve ids again with [`Graph::key`] to work on the copy.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// let alice = graph.create::<User>("alice")?;
+    /// let copy = graph.clone();
+    /// assert_eq!(copy, graph);
+    /// assert_eq!(copy.id(alice), None);
+    /// assert_eq!(copy.key::<User>("alice").and_then(|k| copy.id(k)), Some("alice"));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    fn clone(&self) -> Self {
+        Graph {
+            identity: kinds::Identity::mint(),
+            ..self.duplicate()
+        }
+    }
+}
+
+/// Layout equality (slot by slot), the identity aside.
+impl PartialEq for Graph {
+    fn eq(&self, other: &Self) -> bool {
+        self.users == other.users
+            && self.groups == other.groups
+            && self.spaces == other.spaces
+            && self.shares == other.shares
+            && self.handle_services == other.handle_services
+            && self.handles == other.handles
+            && self.harvesters == other.harvesters
+            && self.clusters == other.clusters
+            && self.atm_inventories == other.atm_inventories
+    }
+}
+
 impl Graph {
     /// An empty graph.
     ///
@@ -120,7 +176,36 @@ impl Graph {
     /// assert_eq!(Graph::new().len::<User>(), 0);
     /// ```
     pub fn new() -> Self {
-        Self::default()
+        Graph {
+            identity: kinds::Identity::mint(),
+            users: Slab::default(),
+            groups: Slab::default(),
+            spaces: Slab::default(),
+            shares: Slab::default(),
+            handle_services: Slab::default(),
+            handles: Slab::default(),
+            harvesters: Slab::default(),
+            clusters: Slab::default(),
+            atm_inventories: Slab::default(),
+        }
+    }
+
+    /// A copy that keeps this graph's identity, so keys issued by either work on both
+    /// while both receive the same mutations (the two copies concurrent readers keep).
+    /// The public [`Clone`] mints a new identity instead.
+    pub(crate) fn duplicate(&self) -> Graph {
+        Graph {
+            identity: self.identity,
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            spaces: self.spaces.clone(),
+            shares: self.shares.clone(),
+            handle_services: self.handle_services.clone(),
+            handles: self.handles.clone(),
+            harvesters: self.harvesters.clone(),
+            clusters: self.clusters.clone(),
+            atm_inventories: self.atm_inventories.clone(),
+        }
     }
 
     // ----- ids and keys ---------------------------------------------------------------
@@ -138,7 +223,7 @@ impl Graph {
     #[inline]
     pub fn key<K: Kind>(&self, id: &str) -> Option<Key<K>> {
         let (index, generation) = K::slab(self).resolve(id)?;
-        Some(Key::new(index, generation))
+        Some(Key::new(self.identity, index, generation))
     }
 
     /// The external id of a live entity.
@@ -153,12 +238,11 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn id<K: Kind>(&self, key: Key<K>) -> Option<&str> {
-        K::slab(self)
-            .get(key.index, key.generation)
-            .map(|node| K::node_id(node))
+        self.node_of(key).map(|node| K::node_id(node))
     }
 
-    /// Whether `key` names a live entity of this graph.
+    /// Whether `key` names a live entity of this graph (false for a deleted entity's key
+    /// and for every key of another graph).
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group};
@@ -168,7 +252,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn contains<K: Kind>(&self, key: Key<K>) -> bool {
-        K::slab(self).get(key.index, key.generation).is_some()
+        self.is_live(key)
     }
 
     /// How many entities of kind `K` exist.
@@ -197,12 +281,31 @@ impl Graph {
     pub fn keys<K: Kind>(&self) -> Vec<Key<K>> {
         let slab = K::slab(self);
         slab.indices()
-            .map(|i| Key::new(i, slab.generation(i)))
+            .map(|i| Key::new(self.identity, i, slab.generation(i)))
             .collect()
     }
 
+    /// Whether `key` was issued by this graph and its entity still lives. The first
+    /// test of every operation that takes a key; two comparisons, no probe.
+    #[inline]
+    fn is_live<K: Kind>(&self, key: Key<K>) -> bool {
+        key.graph == self.identity && K::slab(self).is_live(key.index, key.generation)
+    }
+
+    /// The node of a key that [`Graph::is_live`] accepts.
+    #[inline]
+    fn node_of<K: Kind>(&self, key: Key<K>) -> Option<&K::Node> {
+        if key.graph == self.identity {
+            K::slab(self).get(key.index, key.generation)
+        } else {
+            None
+        }
+    }
+
+    /// The index of a live key of this graph, or the error every mutation answers for
+    /// any other key.
     fn live<K: Kind>(&self, key: Key<K>) -> Result<u32, GraphError> {
-        if K::slab(self).is_live(key.index, key.generation) {
+        if self.is_live(key) {
             Ok(key.index)
         } else {
             Err(GraphError::UnknownEntity { kind: K::KIND })
@@ -263,14 +366,13 @@ impl Graph {
         key: Key<K>,
         list: impl Fn(&nodes::Links) -> &Vec<u32>,
     ) -> Vec<Key<L>> {
-        K::slab(self)
-            .get(key.index, key.generation)
+        self.node_of(key)
             .map(|node| list(&node.links).iter().map(|&i| self.key_of(i)).collect())
             .unwrap_or_default()
     }
 
     fn key_of<K: Kind>(&self, index: u32) -> Key<K> {
-        Key::new(index, K::slab(self).generation(index))
+        Key::new(self.identity, index, K::slab(self).generation(index))
     }
 
     // ----- entities -------------------------------------------------------------------
@@ -305,7 +407,7 @@ impl Graph {
     pub fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>, GraphError> {
         self.check_new::<K>(id)?;
         let (index, generation) = K::slab_mut(self).insert(id, K::new_node(id));
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Creates a share of `space`. O(1) amortized.
@@ -328,7 +430,7 @@ impl Graph {
         };
         let (index, generation) = self.shares.insert(id, node);
         self.spaces.node_mut(s).links.children.push(index);
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Creates a handle registered in `handle_service` for `share`. O(1) amortized.
@@ -366,7 +468,7 @@ impl Graph {
         let (index, generation) = self.handles.insert(id, node);
         self.handle_services.node_mut(hs).links.children.push(index);
         self.shares.node_mut(sh).handle = Some(index);
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Deletes an entity and every relation it has.
@@ -899,10 +1001,9 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn is_harvester_linked(&self, harvester: Key<Harvester>, space: Key<Space>) -> bool {
-        self.spaces.is_live(space.index, space.generation)
+        self.is_live(space)
             && self
-                .harvesters
-                .get(harvester.index, harvester.generation)
+                .node_of(harvester)
                 .is_some_and(|node| node.links.linked.contains(&space.index))
     }
 
@@ -941,7 +1042,8 @@ impl Graph {
     /// (space owners hold all space privileges). An empty `privileges` asks for
     /// effective membership. False for unknown keys.
     ///
-    /// O(1), allocation-free: two generation checks and one hash-map probe.
+    /// O(1), allocation-free: for each key an identity and a generation comparison, then
+    /// one hash-map probe.
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group, User};
@@ -960,8 +1062,8 @@ impl Graph {
         target: Key<T>,
         privileges: T::Privileges,
     ) -> bool {
-        T::slab(self).is_live(target.index, target.generation)
-            && M::slab(self).is_live(member.index, member.generation)
+        self.is_live(target)
+            && self.is_live(member)
             && self.holds::<M, T>(member.index, target.index, privileges)
     }
 
@@ -1055,9 +1157,7 @@ impl Graph {
         member: Key<M>,
         target: Key<T>,
     ) -> Option<T::Privileges> {
-        if !T::slab(self).is_live(target.index, target.generation)
-            || !M::slab(self).is_live(member.index, member.generation)
-        {
+        if !self.is_live(target) || !self.is_live(member) {
             return None;
         }
         self.effective_of::<M, T>(member.index, target.index)
@@ -1080,8 +1180,8 @@ impl Graph {
         member: Key<M>,
         target: Key<T>,
     ) -> Option<T::Privileges> {
-        let node = T::slab(self).get(target.index, target.generation)?;
-        if !M::slab(self).is_live(member.index, member.generation) {
+        let node = self.node_of(target)?;
+        if !self.is_live(member) {
             return None;
         }
         T::members(node)
@@ -1106,7 +1206,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn direct_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
-        match T::slab(self).get(target.index, target.generation) {
+        match self.node_of(target) {
             Some(node) => T::members(node)
                 .direct(M::MEMBER)
                 .keys()
@@ -1130,7 +1230,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn effective_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
-        let Some(node) = T::slab(self).get(target.index, target.generation) else {
+        let Some(node) = self.node_of(target) else {
             return Vec::new();
         };
         let members = T::members(node);
@@ -1157,7 +1257,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
-        let Some(node) = M::slab(self).get(member.index, member.generation) else {
+        let Some(node) = self.node_of(member) else {
             return Vec::new();
         };
         let side = M::member_side(node);
@@ -1188,7 +1288,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn effective_memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
-        if !M::slab(self).is_live(member.index, member.generation) {
+        if !self.is_live(member) {
             return Vec::new();
         }
         let x = member.index;
@@ -1243,9 +1343,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
-        M::slab(self)
-            .get(member.index, member.generation)
-            .map(|node| M::member_side(node).oz)
+        self.node_of(member).map(|node| M::member_side(node).oz)
     }
 
     /// Own oz privileges ∪ those of every group the member belongs to effectively (for a
@@ -1261,7 +1359,7 @@ impl Graph {
     /// ```
     #[inline]
     pub fn effective_oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
-        if !M::slab(self).is_live(member.index, member.generation) {
+        if !self.is_live(member) {
             return None;
         }
         Some(match M::MEMBER {
@@ -1302,8 +1400,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn space_owners(&self, space: Key<Space>) -> Vec<Key<User>> {
-        self.spaces
-            .get(space.index, space.generation)
+        self.node_of(space)
             .map(|node| node.links.owners.iter().map(|&u| self.key_of(u)).collect())
             .unwrap_or_default()
     }
@@ -1318,10 +1415,9 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn is_space_owner(&self, space: Key<Space>, user: Key<User>) -> bool {
-        self.users.is_live(user.index, user.generation)
+        self.is_live(user)
             && self
-                .spaces
-                .get(space.index, space.generation)
+                .node_of(space)
                 .is_some_and(|node| node.links.owners.contains(&user.index))
     }
 
@@ -1350,9 +1446,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn share_space(&self, share: Key<Share>) -> Option<Key<Space>> {
-        self.shares
-            .get(share.index, share.generation)
-            .map(|node| self.key_of(node.space))
+        self.node_of(share).map(|node| self.key_of(node.space))
     }
 
     /// The handle of a share, if it has one.
@@ -1366,8 +1460,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn share_handle(&self, share: Key<Share>) -> Option<Key<Handle>> {
-        self.shares
-            .get(share.index, share.generation)
+        self.node_of(share)
             .and_then(|node| node.handle)
             .map(|h| self.key_of(h))
     }
@@ -1398,8 +1491,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn handle_service_of(&self, handle: Key<Handle>) -> Option<Key<HandleService>> {
-        self.handles
-            .get(handle.index, handle.generation)
+        self.node_of(handle)
             .and_then(|node| node.links.handle_of)
             .map(|(hs, _)| self.key_of(hs))
     }
@@ -1417,8 +1509,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn handle_share(&self, handle: Key<Handle>) -> Option<Key<Share>> {
-        self.handles
-            .get(handle.index, handle.generation)
+        self.node_of(handle)
             .and_then(|node| node.links.handle_of)
             .map(|(_, share)| self.key_of(share))
     }
@@ -1447,5 +1538,45 @@ impl Graph {
     /// ```
     pub fn space_harvesters(&self, space: Key<Space>) -> Vec<Key<Harvester>> {
         self.link_keys(space, |links| &links.linked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privileges::GroupPrivileges as G;
+
+    /// The two copies concurrent readers keep: the same mutations applied to both leave
+    /// them with one layout, so a key issued by either works on both.
+    #[test]
+    fn a_duplicate_keeps_the_identity_and_the_keys() -> Result<(), GraphError> {
+        let mut graph = Graph::new();
+        let alice = graph.create::<User>("alice")?;
+        let team = graph.create::<Group>("team")?;
+        graph.add_member(team, alice, G::GROUP_VIEW)?;
+
+        let mut copy = graph.duplicate();
+        assert_eq!(copy.id(alice), Some("alice"));
+        assert!(copy.has_privilege(alice, team, G::GROUP_VIEW));
+        assert_eq!(copy.key::<User>("alice"), Some(alice));
+
+        // One more step on both: keys issued by either copy name the same entity in both.
+        let bob_here = graph.create::<User>("bob")?;
+        let bob_there = copy.create::<User>("bob")?;
+        assert_eq!(bob_here, bob_there);
+        copy.add_member(team, bob_here, G::GROUP_UPDATE)?;
+        graph.add_member(team, bob_there, G::GROUP_UPDATE)?;
+        assert!(graph.has_privilege(bob_there, team, G::GROUP_UPDATE));
+        assert!(copy.has_privilege(bob_here, team, G::GROUP_UPDATE));
+
+        // The public clone is another graph.
+        let clone = graph.clone();
+        assert_eq!(clone.id(alice), None);
+        assert_ne!(clone.key::<User>("alice"), Some(alice));
+        assert_eq!(
+            clone.duplicate().key::<User>("bob"),
+            clone.key::<User>("bob")
+        );
+        Ok(())
     }
 }
