@@ -35,8 +35,9 @@
 //! the order that keeps the work proportional to the effective relations created: all
 //! entities (with their oz privileges), then group nesting, then users into groups, then
 //! members of the other targets, then owners and harvester links. Entities and relations
-//! are created in id order, so the graph built does not depend on the order of the input
-//! (and `load(save(g))` equals `load(save(load(save(g))))` under `Graph`'s `PartialEq`).
+//! are created in id order, so the graph built does not depend on the order of the input;
+//! `load(save(g))` equals `g` (graph equality compares entities and relations, not
+//! layout) but is a new graph, with its own keys.
 //!
 //! # Costs
 //!

@@ -49,6 +49,7 @@
 //! (reference §5.5). privgraph refuses a nesting that would close a cycle with
 //! [`GraphError::NestingCycle`], an error Onezone does not have.
 
+mod equality;
 mod error;
 mod explain;
 mod kinds;
@@ -85,6 +86,10 @@ pub const MAX_ID_LEN: usize = 256;
 /// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph made
 /// by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh one, so it
 /// refuses the keys of every other graph, including the graph it was cloned from.
+///
+/// Equality is semantic (see [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two
+/// graphs are equal when they hold the same entities and relations, whatever their
+/// identities and the order the entities were created in.
 #[derive(Debug)]
 pub struct Graph {
     identity: kinds::Identity,
@@ -150,21 +155,6 @@ impl Clone for Graph {
             identity: kinds::Identity::mint(),
             ..self.duplicate()
         }
-    }
-}
-
-/// Layout equality (slot by slot), the identity aside.
-impl PartialEq for Graph {
-    fn eq(&self, other: &Self) -> bool {
-        self.users == other.users
-            && self.groups == other.groups
-            && self.spaces == other.spaces
-            && self.shares == other.shares
-            && self.handle_services == other.handle_services
-            && self.handles == other.handles
-            && self.harvesters == other.harvesters
-            && self.clusters == other.clusters
-            && self.atm_inventories == other.atm_inventories
     }
 }
 
