@@ -55,9 +55,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{
-    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
-    Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, Share, Space, Target,
-    User,
+    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
+    HandleService, Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf,
+    Parent, Share, Space, Target, User,
 };
 use crate::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
@@ -744,7 +744,7 @@ impl Snapshot {
                 let child =
                     lookup::<Group>(&graph, child_id, || entity(EntityKind::Group, &entry.id))?;
                 graph
-                    .add_member(parent, child, privileges)
+                    .nest(Child(child), Parent(parent), privileges)
                     .map_err(|err| match err {
                         GraphError::RelationToSelf { .. } | GraphError::NestingCycle { .. } => {
                             SnapshotError::NestingCycle {
@@ -958,7 +958,7 @@ fn lookup<K: Kind>(
     })
 }
 
-fn add_direct<M: MemberKind + Independent, T: Target>(
+fn add_direct<M: MemberOf<T> + Independent, T: Target>(
     graph: &mut Graph,
     target: Key<T>,
     target_id: &str,
@@ -977,7 +977,10 @@ fn add_members<T: Target>(
     target_id: &str,
     users: &MemberMap<T::Privileges>,
     groups: &MemberMap<T::Privileges>,
-) -> Result<(), SnapshotError> {
+) -> Result<(), SnapshotError>
+where
+    Group: MemberOf<T>,
+{
     add_direct::<User, T>(graph, target, target_id, users)?;
     add_direct::<Group, T>(graph, target, target_id, groups)
 }

@@ -7,8 +7,8 @@
 //! in both directions.
 
 use privgraph::graph::{
-    AtmInventory, Cluster, Graph, GraphError, Group, Handle, HandleService, Harvester, Key, Kind,
-    Share, Space, User,
+    AtmInventory, Child, Cluster, Graph, GraphError, Group, Handle, HandleService, Harvester, Key,
+    Kind, Parent, Share, Space, User,
 };
 use privgraph::privileges::{
     AtmInventoryPrivileges as A, ClusterPrivileges as C, GroupPrivileges as G,
@@ -49,13 +49,13 @@ fn built_out_of_order() -> Result<Graph> {
     let c = g.create::<Cluster>("c")?;
     let a = g.create::<AtmInventory>("a")?;
 
-    g.add_member(admins, temp_group, G::all())?;
+    g.nest(Child(temp_group), Parent(admins), G::all())?;
     g.add_member(temp_space, bob, S::all())?;
     g.add_member(temp_group, mia, G::all())?;
     g.add_member(admins, bob, G::GROUP_DELETE | G::GROUP_VIEW)?;
     g.add_member(team, mia, G::GROUP_VIEW)?;
     g.add_member(team, zoe, G::empty())?;
-    g.add_member(admins, team, G::GROUP_VIEW)?;
+    g.nest(Child(team), Parent(admins), G::GROUP_VIEW)?;
     g.add_member(s, alice, S::SPACE_VIEW)?;
     g.add_member(s, team, S::SPACE_READ_DATA)?;
     g.add_member(s2, zoe, S::SPACE_VIEW)?;
@@ -141,7 +141,8 @@ fn single_differences() -> Vec<(&'static str, Change)> {
         ("a nesting privilege bit", |g| {
             let update = PrivilegeUpdate::Set(G::GROUP_VIEW | G::GROUP_ADD_USER);
             let (admins, team) = (key::<Group>(g, "admins"), key::<Group>(g, "team"));
-            g.update_member_privileges(admins, team, &update).map(drop)
+            g.update_nesting_privileges(Child(team), Parent(admins), &update)
+                .map(drop)
         }),
         ("a direct relation that was only effective", |g| {
             // mia is already an effective member of admins with group_view, through team.

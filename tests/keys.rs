@@ -10,8 +10,8 @@
 //! succeeds, so every refusal is owed to the key and nothing else.
 
 use privgraph::graph::{
-    AtmInventory, Cluster, EntityKind, Graph, GraphError, Group, Handle, HandleService, Harvester,
-    Key, Kind, Share, Space, User,
+    AtmInventory, Child, Cluster, EntityKind, Graph, GraphError, Group, Handle, HandleService,
+    Harvester, Key, Kind, Parent, Share, Space, User,
 };
 use privgraph::privileges::{
     AtmInventoryPrivileges as A, ClusterPrivileges as C, GroupPrivileges as G,
@@ -28,7 +28,8 @@ const FIXTURE: &str = r#"{
   "groups": [
     {"id": "admins", "users": {"bob": ["group_delete", "group_view"]},
      "children": {"team": ["group_view"]}},
-    {"id": "team", "ozPrivileges": ["oz_groups_view"], "users": {"mallory": ["group_view"]}}
+    {"id": "team", "ozPrivileges": ["oz_groups_view"], "users": {"mallory": ["group_view"]}},
+    {"id": "ops"}
   ],
   "spaces": [
     {"id": "s", "owners": ["alice"], "users": {"alice": ["space_view"]},
@@ -65,6 +66,7 @@ struct Keys {
     mallory: Key<User>,
     admins: Key<Group>,
     team: Key<Group>,
+    ops: Key<Group>,
     s: Key<Space>,
     s2: Key<Space>,
     sh: Key<Share>,
@@ -91,6 +93,7 @@ impl Keys {
             mallory: key(graph, "mallory"),
             admins: key(graph, "admins"),
             team: key(graph, "team"),
+            ops: key(graph, "ops"),
             s: key(graph, "s"),
             s2: key(graph, "s2"),
             sh: key(graph, "sh"),
@@ -301,6 +304,28 @@ fn mutations() -> Vec<(&'static str, EntityKind, Mutation)> {
         ("add_member: group member", E::Group, |g, k, r| {
             g.add_member(r.c, k.team, C::CLUSTER_VIEW)
         }),
+        ("nest: child", E::Group, |g, k, r| {
+            g.nest(Child(k.ops), Parent(r.admins), G::GROUP_VIEW)
+        }),
+        ("nest: parent", E::Group, |g, k, r| {
+            g.nest(Child(r.ops), Parent(k.admins), G::GROUP_VIEW)
+        }),
+        ("unnest: child", E::Group, |g, k, r| {
+            g.unnest(Child(k.team), Parent(r.admins))
+        }),
+        ("unnest: parent", E::Group, |g, k, r| {
+            g.unnest(Child(r.team), Parent(k.admins))
+        }),
+        ("update_nesting_privileges: child", E::Group, |g, k, r| {
+            let update = PrivilegeUpdate::Set(G::all());
+            g.update_nesting_privileges(Child(k.team), Parent(r.admins), &update)
+                .map(drop)
+        }),
+        ("update_nesting_privileges: parent", E::Group, |g, k, r| {
+            let update = PrivilegeUpdate::Set(G::all());
+            g.update_nesting_privileges(Child(r.team), Parent(k.admins), &update)
+                .map(drop)
+        }),
         ("remove_member: user", E::User, |g, k, r| {
             g.remove_member(r.s, k.alice)
         }),
@@ -502,6 +527,10 @@ fn a_key_of_a_deleted_entity_whose_slot_was_reused_is_refused() -> Result<(), Gr
         unknown(EntityKind::Group)
     );
     assert_eq!(graph.remove_member(old.h, eve), unknown(EntityKind::Handle));
+    assert_eq!(
+        graph.nest(Child(old.team), Parent(old.admins), G::all()),
+        unknown(EntityKind::Group)
+    );
     assert_eq!(
         graph
             .update_oz_privileges(old.mallory, &PrivilegeUpdate::Set(Oz::all()))

@@ -210,6 +210,66 @@ pub trait MemberKind: Kind {
     fn member_side_mut(node: &mut Self::Node) -> &mut super::members::MemberSide;
 }
 
+/// Member kinds that [`Graph::add_member`], [`Graph::remove_member`] and
+/// [`Graph::update_member_privileges`] accept in targets of kind `T`: users in every
+/// target, groups in every target but groups.
+///
+/// A group in a group is a nesting, with its own calls ([`Graph::nest`],
+/// [`Graph::unnest`], [`Graph::update_nesting_privileges`]) whose arguments are typed
+/// [`Child`] and [`Parent`], so the two groups cannot be swapped by accident.
+///
+/// ```
+/// use privgraph::graph::{Group, MemberOf, Space, User};
+/// fn accepts<M: MemberOf<T>, T: privgraph::graph::Target>() {}
+/// accepts::<User, Group>();
+/// accepts::<User, Space>();
+/// accepts::<Group, Space>();
+/// ```
+///
+/// ```compile_fail
+/// use privgraph::graph::{Group, MemberOf};
+/// fn accepts<M: MemberOf<T>, T: privgraph::graph::Target>() {}
+/// accepts::<Group, Group>();
+/// ```
+pub trait MemberOf<T: Target>: MemberKind {}
+
+impl<T: Target> MemberOf<T> for User {}
+impl MemberOf<Space> for Group {}
+impl MemberOf<HandleService> for Group {}
+impl MemberOf<Handle> for Group {}
+impl MemberOf<Harvester> for Group {}
+impl MemberOf<Cluster> for Group {}
+impl MemberOf<AtmInventory> for Group {}
+
+/// The group that is (or is to be) nested in a [`Parent`]: the group whose members
+/// gain the parent's relations. See [`Graph::nest`].
+///
+/// ```
+/// use privgraph::graph::{Child, Graph, Group, Parent};
+/// use privgraph::privileges::GroupPrivileges as G;
+/// let mut graph = Graph::new();
+/// let (org, team) = (graph.create::<Group>("org")?, graph.create::<Group>("team")?);
+/// graph.nest(Child(team), Parent(org), G::GROUP_VIEW)?;
+/// assert_eq!(graph.memberships::<Group, Group>(team), vec![org]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Child(pub Key<Group>);
+
+/// The group a [`Child`] is (or is to be) nested in. See [`Graph::nest`].
+///
+/// ```
+/// use privgraph::graph::{Child, Graph, Group, Parent};
+/// use privgraph::privileges::GroupPrivileges as G;
+/// let mut graph = Graph::new();
+/// let (org, team) = (graph.create::<Group>("org")?, graph.create::<Group>("team")?);
+/// graph.nest(Child(team), Parent(org), G::GROUP_VIEW)?;
+/// assert_eq!(graph.direct_members::<Group, Group>(org), vec![team]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Parent(pub Key<Group>);
+
 /// Whether a member is a user or a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberType {

@@ -3,7 +3,9 @@
 //! A [`Graph`] holds users, groups, spaces, shares, handle services, handles,
 //! harvesters, clusters and automation inventories. Users and groups are *members* of
 //! *targets* (groups and the six resource kinds), each direct membership carrying a set
-//! of the target's privileges; groups nest (child → parent) and stay acyclic.
+//! of the target's privileges; groups nest (child → parent) and stay acyclic. Members
+//! join with [`Graph::add_member`], groups join groups with [`Graph::nest`], whose
+//! [`Child`] and [`Parent`] arguments cannot be swapped silently.
 //!
 //! Effective relations follow Onezone's rule (design §2, reference §5): a member's
 //! effective privileges in a target are its direct ones there ∪ the direct privileges
@@ -60,8 +62,8 @@ mod search;
 mod slab;
 
 use crate::privileges::{
-    Applied, AtmInventoryPrivileges, ClusterPrivileges, HandlePrivileges, HandleServicePrivileges,
-    HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
+    Applied, AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
+    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
 };
 use bitflags::Flags;
 
@@ -69,8 +71,9 @@ pub use error::{EntityRef, GraphError, IdProblem};
 pub use explain::{Intermediary, Path};
 pub(crate) use kinds::with_target_kind;
 pub use kinds::{
-    AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent, Key,
-    Kind, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary, User,
+    AtmInventory, Child, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent,
+    Key, Kind, MemberKind, MemberOf, MemberType, Parent, Share, Space, Target, TargetKind,
+    TargetVocabulary, User,
 };
 
 use members::TargetRef;
@@ -603,28 +606,87 @@ impl Graph {
 
     // ----- relations --------------------------------------------------------------------
 
-    /// Makes `member` (a user or group) a direct member of `target` with `privileges`.
-    /// With a group target and a group member this nests `member` in `target`.
+    /// Makes `member` a direct member of `target` with `privileges`: a user in any
+    /// target, or a group in a resource. Nesting a group in a group is [`Graph::nest`],
+    /// whose argument types say which group is the child; `add_member` does not compile
+    /// for two groups (see [`MemberOf`]).
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`] (a direct
-    /// relation exists; an effective-only one is fine), [`GraphError::RelationToSelf`],
-    /// [`GraphError::NestingCycle`].
+    /// relation exists; an effective-only one is fine).
     ///
     /// Cost: O(e · a), where e is 1 plus, for a group member, its effective members, and
     /// a is 1 plus the ancestor groups of `target` that they newly enter.
     ///
     /// ```
-    /// use privgraph::graph::{Graph, GraphError, Group, User};
+    /// use privgraph::graph::{Graph, GraphError, Group, Space, User};
+    /// use privgraph::privileges::{GroupPrivileges as G, SpacePrivileges as S};
+    /// let mut graph = Graph::new();
+    /// let (team, s, u) = (graph.create::<Group>("team")?, graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// graph.add_member(team, u, G::GROUP_VIEW)?;
+    /// graph.add_member(s, team, S::SPACE_VIEW)?;
+    /// assert_eq!(graph.effective_privileges(u, s), Some(S::SPACE_VIEW));
+    /// assert!(matches!(graph.add_member(s, team, S::empty()), Err(GraphError::RelationExists { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    ///
+    /// A group in a group does not compile:
+    ///
+    /// ```compile_fail
+    /// use privgraph::graph::{Graph, Group};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (parent, child) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?);
+    /// graph.add_member(parent, child, G::empty())?;
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn add_member<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        privileges: T::Privileges,
+    ) -> Result<(), GraphError> {
+        self.add_relation(target, member, privileges)
+    }
+
+    /// Nests `child` in `parent` with `privileges` (what the child's members hold in the
+    /// parent through it): the child's effective members become effective members of
+    /// the parent and of every group and resource above it.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`] (the child
+    /// is already a direct child), [`GraphError::RelationToSelf`],
+    /// [`GraphError::NestingCycle`] (the parent is already nested, directly or not, in
+    /// the child).
+    ///
+    /// Cost: as [`Graph::add_member`] for a group member.
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, GraphError, Group, Parent, User};
     /// use privgraph::privileges::GroupPrivileges as G;
     /// let mut graph = Graph::new();
     /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
     /// graph.add_member(child, u, G::empty())?;
-    /// graph.add_member(parent, child, G::GROUP_VIEW)?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
     /// assert_eq!(graph.effective_privileges(u, parent), Some(G::GROUP_VIEW));
-    /// assert!(matches!(graph.add_member(child, parent, G::empty()), Err(GraphError::NestingCycle { .. })));
+    /// assert_eq!(graph.direct_privileges(child, parent), Some(G::GROUP_VIEW));
+    /// assert!(matches!(
+    ///     graph.nest(Child(parent), Parent(child), G::empty()),
+    ///     Err(GraphError::NestingCycle { .. })
+    /// ));
     /// # Ok::<(), GraphError>(())
     /// ```
-    pub fn add_member<M: MemberKind, T: Target>(
+    pub fn nest(
+        &mut self,
+        child: Child,
+        parent: Parent,
+        privileges: GroupPrivileges,
+    ) -> Result<(), GraphError> {
+        self.add_relation(parent.0, child.0, privileges)
+    }
+
+    /// [`Graph::add_member`] and [`Graph::nest`] for any pair of kinds, for generic code
+    /// inside the crate that cannot name the kinds: with two groups, `member` is nested
+    /// in `target`. Public callers use the typed calls.
+    pub(crate) fn add_relation<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -689,7 +751,8 @@ impl Graph {
         }
     }
 
-    /// Ends the direct membership of `member` in `target`. It may stay an effective
+    /// Ends the direct membership of `member` (a user in any target, or a group in a
+    /// resource; see [`Graph::unnest`] for groups in groups). It may stay an effective
     /// member through groups. For a user in a space this also ends its ownership.
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
@@ -708,7 +771,44 @@ impl Graph {
     /// assert!(!graph.is_effective_member(u, g));
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
-    pub fn remove_member<M: MemberKind, T: Target>(
+    pub fn remove_member<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+    ) -> Result<(), GraphError> {
+        self.remove_relation(target, member)
+    }
+
+    /// Ends the nesting of `child` in `parent`; the child's members leave the parent
+    /// and what is above it, unless another path keeps them there.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`] (the child
+    /// is not a direct child of the parent).
+    ///
+    /// Cost: as [`Graph::remove_member`] for a group member.
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, GraphError, Group, Parent, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(child, u, G::empty())?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
+    /// assert!(matches!(
+    ///     graph.unnest(Child(parent), Parent(child)),
+    ///     Err(GraphError::RelationMissing { .. })
+    /// ));
+    /// graph.unnest(Child(child), Parent(parent))?;
+    /// assert!(!graph.is_effective_member(u, parent));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn unnest(&mut self, child: Child, parent: Parent) -> Result<(), GraphError> {
+        self.remove_relation(parent.0, child.0)
+    }
+
+    /// [`Graph::remove_member`] and [`Graph::unnest`] for any pair of kinds (see
+    /// [`Graph::add_relation`]).
+    pub(crate) fn remove_relation<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -760,7 +860,8 @@ impl Graph {
     }
 
     /// Updates the direct privileges of `member` in `target` (set, or grant + revoke)
-    /// and returns the new set and whether it changed.
+    /// and returns the new set and whether it changed: a user in any target, or a group
+    /// in a resource (see [`Graph::update_nesting_privileges`] for groups in groups).
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
     ///
@@ -781,7 +882,48 @@ impl Graph {
     /// assert_eq!(graph.effective_privileges(u, hs), Some(HS::HANDLE_SERVICE_UPDATE));
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
-    pub fn update_member_privileges<M: MemberKind, T: Target>(
+    pub fn update_member_privileges<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        update: &PrivilegeUpdate<T::Privileges>,
+    ) -> Result<Applied<T::Privileges>, GraphError> {
+        self.update_relation_privileges(target, member, update)
+    }
+
+    /// Updates the privileges `child` carries into `parent` (what its members hold there
+    /// through it) and returns the new set and whether it changed.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
+    ///
+    /// Cost: as [`Graph::update_member_privileges`] for a group member: only the
+    /// relations in `parent` change (groups above receive members, not privileges).
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, Group, Parent, User};
+    /// use privgraph::privileges::{GroupPrivileges as G, PrivilegeUpdate};
+    /// let mut graph = Graph::new();
+    /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(child, u, G::empty())?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
+    /// let update = PrivilegeUpdate::Set(G::GROUP_VIEW | G::GROUP_ADD_USER);
+    /// let applied = graph.update_nesting_privileges(Child(child), Parent(parent), &update)?;
+    /// assert!(applied.changed);
+    /// assert!(graph.has_privilege(u, parent, G::GROUP_ADD_USER));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn update_nesting_privileges(
+        &mut self,
+        child: Child,
+        parent: Parent,
+        update: &PrivilegeUpdate<GroupPrivileges>,
+    ) -> Result<Applied<GroupPrivileges>, GraphError> {
+        self.update_relation_privileges(parent.0, child.0, update)
+    }
+
+    /// [`Graph::update_member_privileges`] and [`Graph::update_nesting_privileges`] for
+    /// any pair of kinds (see [`Graph::add_relation`]).
+    pub(crate) fn update_relation_privileges<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -1210,12 +1352,12 @@ impl Graph {
     /// target and group members: its effective children). O(result).
     ///
     /// ```
-    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::graph::{Child, Graph, Group, Parent, User};
     /// use privgraph::privileges::GroupPrivileges as G;
     /// let mut graph = Graph::new();
     /// let (p, c, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
     /// graph.add_member(c, u, G::empty())?;
-    /// graph.add_member(p, c, G::empty())?;
+    /// graph.nest(Child(c), Parent(p), G::empty())?;
     /// assert_eq!(graph.effective_members::<User, Group>(p), vec![u]);
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```

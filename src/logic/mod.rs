@@ -49,8 +49,8 @@ mod validate;
 use serde_json::{Map, Value, json};
 
 use crate::graph::{
-    Graph, Group, Handle, HandleService, Harvester, Intermediary, Key, MemberKind, MemberType,
-    Space, Target, TargetKind, User,
+    Child, Graph, Group, Handle, HandleService, Harvester, Intermediary, Key, MemberKind,
+    MemberType, Parent, Space, Target, TargetKind, User,
 };
 use crate::privileges::{
     GroupPrivileges, OzPrivileges, PrivilegeUpdate, Privileges, SpacePrivileges,
@@ -563,7 +563,7 @@ impl Engine {
                             .ok_or(Error::BadValueIdNotFound { key: "groupId" })?;
                         let privileges = validate::optional_privileges(body)?
                             .unwrap_or_else(T::Privileges::member);
-                        applied(self.graph.add_member(e, group, privileges))?;
+                        applied(self.graph.add_relation(e, group, privileges))?;
                     }
                 }
                 Ok(Outcome::Created { id: None })
@@ -582,7 +582,7 @@ impl Engine {
                     }
                     MemberType::Group => {
                         let group = graph.key::<Group>(member_id).ok_or(Error::NotFound)?;
-                        applied(self.graph.remove_member(e, group))?;
+                        applied(self.graph.remove_relation(e, group))?;
                     }
                 }
                 Ok(Outcome::NoContent)
@@ -642,7 +642,7 @@ impl Engine {
                 if let Some(user) = client {
                     applied(self.graph.add_member(group, user, GroupPrivileges::admin()))?;
                 }
-                applied(self.graph.add_member(e, group, T::Privileges::member()))?;
+                applied(self.graph.add_relation(e, group, T::Privileges::member()))?;
                 Ok(Outcome::Created { id: Some(id) })
             }
         }
@@ -684,7 +684,7 @@ impl Engine {
             }
             MemberType::Group => {
                 let group = self.graph.key::<Group>(member_id).ok_or(Error::NotFound)?;
-                applied(self.graph.update_member_privileges(e, group, update))?;
+                applied(self.graph.update_relation_privileges(e, group, update))?;
             }
         }
         Ok(Outcome::NoContent)
@@ -756,7 +756,7 @@ impl Engine {
                     return Err(Error::NotFound);
                 }
                 self.authorize(auth, &rules::group_leave_parent(), Some(g), None, false)?;
-                applied(self.graph.remove_member(parent, g))?;
+                applied(self.graph.unnest(Child(g), Parent(parent)))?;
                 Ok(Outcome::NoContent)
             }
             GroupOp::CreateParent { id } => {
@@ -768,7 +768,7 @@ impl Engine {
                 let parent = Group::create(&mut self.graph, &new_id)?;
                 applied(
                     self.graph
-                        .add_member(parent, child, GroupPrivileges::admin()),
+                        .nest(Child(child), Parent(parent), GroupPrivileges::admin()),
                 )?;
                 Ok(Outcome::Created { id: Some(new_id) })
             }
@@ -799,7 +799,7 @@ impl Engine {
                         return Err(Error::NotFound);
                     }
                     self.authorize(auth, &rule, Some(g), None, false)?;
-                    applied(self.graph.remove_member(target, g))?;
+                    applied(self.graph.remove_relation(target, g))?;
                 });
                 Ok(Outcome::NoContent)
             }
@@ -825,7 +825,7 @@ impl Engine {
     ) -> Result<Outcome, Error> {
         let id = self.fresh_id::<T>();
         let entity = T::create(&mut self.graph, &id)?;
-        applied(self.graph.add_member(entity, g, T::Privileges::admin()))?;
+        applied(self.graph.add_relation(entity, g, T::Privileges::admin()))?;
         if let (Some(space), Some(user)) = (self.as_space(Some(entity)), client)
             && self.graph.is_effective_member(user, g)
         {
