@@ -7,9 +7,9 @@
 //! join with [`Graph::add_member`], groups join groups with [`Graph::nest`], whose
 //! [`Child`] and [`Parent`] arguments cannot be swapped silently.
 //!
-//! Effective relations follow Onezone's rule (design §2, reference §5): a member's
-//! effective privileges in a target are its direct ones there ∪ the direct privileges
-//! there of every direct member group of the target that it belongs to effectively.
+//! Effective relations follow Onezone's rule: a member's effective privileges in a
+//! target are its direct ones there ∪ the direct privileges there of every direct member
+//! group of the target that it belongs to effectively.
 //! They are *materialized*: every target keeps a map from effective member to its
 //! effective privileges, updated by each mutation, so a check is one hash-map probe and
 //! allocates nothing.
@@ -47,8 +47,10 @@
 //!
 //! # Difference from Onezone
 //!
-//! Onezone accepts nesting cycles and then keeps stale effective relations inside them
-//! (reference §5.5). privgraph refuses a nesting that would close a cycle with
+//! Onezone accepts a nesting that closes a cycle: it checks only for a group nested in
+//! itself and for an existing relation. Because it recomputes effective relations from
+//! the neighbours' stored ones, a membership inside a cycle can then outlive the edge that
+//! produced it. privgraph refuses a nesting that would close a cycle with
 //! [`GraphError::NestingCycle`], an error Onezone does not have.
 
 mod equality;
@@ -838,7 +840,7 @@ impl Graph {
             return;
         };
         if m.kind == MemberType::User {
-            // An owner is always a direct member (reference: spaces §1.2).
+            // Onezone ends a user's ownership of a space with its direct membership.
             T::drop_owner(node, m.index);
         }
         let side = self.side_mut(m);

@@ -218,7 +218,8 @@ pub trait Privileges:
         parse::parse_name::<Self>(name, false)
     }
 
-    /// Parses one current **or** legacy v3 name (the seed pages' `PUT` routes).
+    /// Parses one current **or** legacy v3 name (Onezone's legacy `PUT …/privileges`
+    /// routes of handle services and handles, which date from the v3 API).
     fn parse_legacy_name(name: &str) -> Result<Self, PrivilegeNameError> {
         parse::parse_name::<Self>(name, true)
     }
