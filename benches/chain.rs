@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use privgraph::graph::{Graph, Group, HandleService, Key, User};
+use privgraph::graph::{Child, Graph, Group, HandleService, Key, Parent, User};
 use privgraph::privileges::{GroupPrivileges, HandleServicePrivileges as HS};
 
 const DEPTH: usize = 1_000;
@@ -30,7 +30,7 @@ fn build() -> Chain {
     let service = graph.create::<HandleService>("hs").unwrap();
     for pair in groups.windows(2) {
         graph
-            .add_member(pair[1], pair[0], GroupPrivileges::empty())
+            .nest(Child(pair[0]), Parent(pair[1]), GroupPrivileges::empty())
             .unwrap();
     }
     graph

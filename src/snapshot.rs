@@ -36,8 +36,9 @@
 //! the order that keeps the work proportional to the effective relations created: all
 //! entities (with their oz privileges), then group nesting, then users into groups, then
 //! members of the other targets, then owners and harvester links. Entities and relations
-//! are created in id order, so the graph built does not depend on the order of the input
-//! (and `load(save(g))` equals `load(save(load(save(g))))` under `Graph`'s `PartialEq`).
+//! are created in id order, so the graph built does not depend on the order of the input;
+//! `load(save(g))` equals `g` (graph equality compares entities and relations, not
+//! layout) but is a new graph, with its own keys.
 //!
 //! # Costs
 //!
@@ -56,9 +57,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::{
-    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
-    Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, Share, Space, Target,
-    User,
+    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
+    HandleService, Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf,
+    Parent, Share, Space, Target, User,
 };
 use crate::objects::objects_only;
 use crate::privileges::{
@@ -778,7 +779,7 @@ impl Snapshot {
                 let child =
                     lookup::<Group>(&graph, child_id, || entity(EntityKind::Group, &entry.id))?;
                 graph
-                    .add_member(parent, child, privileges)
+                    .nest(Child(child), Parent(parent), privileges)
                     .map_err(|err| match err {
                         GraphError::RelationToSelf { .. } | GraphError::NestingCycle { .. } => {
                             SnapshotError::NestingCycle {
@@ -1011,7 +1012,7 @@ fn lookup<K: Kind>(
     })
 }
 
-fn add_direct<M: MemberKind + Independent, T: Target>(
+fn add_direct<M: MemberOf<T> + Independent, T: Target>(
     graph: &mut Graph,
     target: Key<T>,
     target_id: &str,
@@ -1030,7 +1031,10 @@ fn add_members<T: Target>(
     target_id: &str,
     users: &MemberMap<T::Privileges>,
     groups: &MemberMap<T::Privileges>,
-) -> Result<(), SnapshotError> {
+) -> Result<(), SnapshotError>
+where
+    Group: MemberOf<T>,
+{
     add_direct::<User, T>(graph, target, target_id, users)?;
     add_direct::<Group, T>(graph, target, target_id, groups)
 }

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use privgraph::graph::{Cluster, Graph, Group, HandleService, Key, User};
+use privgraph::graph::{Child, Cluster, Graph, Group, HandleService, Key, Parent, User};
 use privgraph::logic::{Auth, CommonOp, Engine, HandleOp, HandleServiceOp, Operation, Outcome};
 use privgraph::privileges::{
     ClusterPrivileges as C, GroupPrivileges, HandlePrivileges as H, HandleServicePrivileges as HS,
@@ -128,7 +128,11 @@ fn timed<T>(what: &str, limit: Duration, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    let note = if took > limit { "  (over its usual bound)" } else { "" };
+    let note = if took > limit {
+        "  (over its usual bound)"
+    } else {
+        ""
+    };
     eprintln!("{what}: {took:?}, usual bound {limit:?}{note}");
     out
 }
@@ -150,7 +154,7 @@ fn chain_of_100000_nested_groups() {
         let c = graph.create::<Cluster>("c").unwrap();
         for pair in groups.windows(2) {
             graph
-                .add_member(pair[1], pair[0], GroupPrivileges::GROUP_VIEW)
+                .nest(Child(pair[0]), Parent(pair[1]), GroupPrivileges::GROUP_VIEW)
                 .unwrap();
         }
         graph
@@ -270,7 +274,11 @@ fn chain_built_top_down() {
             .unwrap();
         for i in (0..N - 1).rev() {
             graph
-                .add_member(groups[i + 1], groups[i], GroupPrivileges::empty())
+                .nest(
+                    Child(groups[i]),
+                    Parent(groups[i + 1]),
+                    GroupPrivileges::empty(),
+                )
                 .unwrap();
         }
         let u = graph.create::<User>("u").unwrap();

@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use privgraph::graph::{Graph, GraphError, Group, HandleService, Key, Space, User};
+use privgraph::graph::{Child, Graph, GraphError, Group, HandleService, Key, Parent, Space, User};
 use privgraph::privileges::{
     GroupPrivileges as G, HandleServicePrivileges as HS, OzPrivileges as Oz, PrivilegeUpdate,
     Privileges, SpacePrivileges as S,
@@ -214,7 +214,7 @@ fn world() -> Result<World, GraphError> {
     for i in 1..GROUPS {
         let parents = rng.between(0, 3).min(i);
         for p in rng.distinct(parents, i) {
-            graph.add_member(groups[p], groups[i], rng.subset::<G>())?;
+            graph.nest(Child(groups[i]), Parent(groups[p]), rng.subset::<G>())?;
         }
     }
     // Each user is a direct member of 1–4 groups.

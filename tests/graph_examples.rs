@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use privgraph::graph::{
-    EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService, Harvester, IdProblem,
-    Intermediary, Key, Kind, MemberKind, Path, Share, Space, Target, User,
+    Child, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService, Harvester,
+    IdProblem, Intermediary, Key, Kind, MemberKind, Parent, Path, Share, Space, Target, User,
 };
 use privgraph::privileges::{
     GroupPrivileges as G, HandlePrivileges as H, HandleServicePrivileges as HS, OzPrivileges as Oz,
@@ -131,7 +131,7 @@ fn build(
             }
             Rel::GroupChild(parent, child, p) => {
                 let (parent, child) = (key::<Group>(&graph, parent), key::<Group>(&graph, child));
-                graph.add_member(parent, child, p)?;
+                graph.nest(Child(child), Parent(parent), p)?;
             }
             Rel::HsUser(hs, u, p) => {
                 let (hs, u) = (key::<HandleService>(&graph, hs), key::<User>(&graph, u));
@@ -361,7 +361,7 @@ fn groups_5_6_patch_child_privileges_grant() -> Result {
         grant: G::GROUP_ADD_USER,
         revoke: G::empty(),
     };
-    let applied = graph.update_member_privileges(top, mid, &update)?;
+    let applied = graph.update_nesting_privileges(Child(mid), Parent(top), &update)?;
     assert!(applied.changed);
     assert_eq!(
         names(Some(applied.privileges)),
@@ -395,7 +395,7 @@ fn groups_5_6_patch_child_privileges_grant() -> Result {
         Some(vec!["group_add_user", "group_view"])
     );
     // Granting again changes nothing.
-    let again = graph.update_member_privileges(top, mid, &update)?;
+    let again = graph.update_nesting_privileges(Child(mid), Parent(top), &update)?;
     assert!(!again.changed);
     Ok(())
 }
@@ -407,7 +407,7 @@ fn groups_5_6_carol_removes_mid_from_top() -> Result {
     let (top, mid) = (key::<Group>(&graph, "top"), key::<Group>(&graph, "mid"));
     let side = key::<Group>(&graph, "side");
     assert!(graph.has_privilege(key::<User>(&graph, "carol"), top, G::GROUP_REMOVE_CHILD));
-    graph.remove_member(top, mid)?;
+    graph.unnest(Child(mid), Parent(top))?;
     // Derived by hand with §5.2: bob was in top only through mid; alice keeps her
     // direct relation and side; bottom stays through side.
     assert_eq!(
@@ -544,7 +544,7 @@ fn oz_57(order: &[usize]) -> std::result::Result<Graph, GraphError> {
             OzStep::OwnGroup(g, p) => {
                 graph.update_oz_privileges(key::<Group>(&graph, g), &PrivilegeUpdate::Set(p))?;
             }
-            OzStep::Nest => graph.add_member(ops, auditors, G::GROUP_VIEW)?,
+            OzStep::Nest => graph.nest(Child(auditors), Parent(ops), G::GROUP_VIEW)?,
             OzStep::Join => graph.add_member(auditors, dave, G::empty())?,
         }
     }
@@ -641,7 +641,7 @@ fn oz_5_7_delete_child_auditors() -> Result {
         key::<Group>(&graph, "ops"),
         key::<Group>(&graph, "auditors"),
     );
-    graph.remove_member(ops, auditors)?;
+    graph.unnest(Child(auditors), Parent(ops))?;
     assert_eq!(
         oz_names::<User>(&graph, "dave").1,
         ["oz_groups_view", "oz_users_list"]
@@ -898,7 +898,7 @@ fn handles_5_2_diamond_edge_removal_counts_paths_once() -> Result {
     let hs = key::<HandleService>(&graph, "hs");
     let (core, team_a) = (key::<Group>(&graph, "core"), key::<Group>(&graph, "teamA"));
     let team_b = key::<Group>(&graph, "teamB");
-    graph.remove_member(team_a, core)?;
+    graph.unnest(Child(core), Parent(team_a))?;
     assert_eq!(
         eff::<User, HandleService>(&graph, "bob", "hs"),
         Some(vec!["handle_service_update"])
@@ -911,7 +911,7 @@ fn handles_5_2_diamond_edge_removal_counts_paths_once() -> Result {
         graph.intermediaries(key::<User>(&graph, "bob"), hs),
         Some(vec![Intermediary::Group(team_b)])
     );
-    graph.remove_member(team_b, core)?;
+    graph.unnest(Child(core), Parent(team_b))?;
     assert_eq!(eff::<User, HandleService>(&graph, "bob", "hs"), None);
     assert_eq!(eff::<Group, HandleService>(&graph, "core", "hs"), None);
     assert_eq!(
@@ -1468,7 +1468,7 @@ fn error_relation_exists() -> Result {
             child: entity(EntityKind::Group, "core"),
             parent: entity(EntityKind::Group, "teamA"),
         },
-        |g| g.add_member(team_a, core, G::GROUP_VIEW),
+        |g| g.nest(Child(core), Parent(team_a), G::GROUP_VIEW),
     );
     let s = key::<Space>(&graph, "s");
     let hv = graph.create::<Harvester>("hv")?;
@@ -1562,7 +1562,7 @@ fn error_relation_to_self() -> Result {
         GraphError::RelationToSelf {
             group: entity(EntityKind::Group, "core"),
         },
-        |g| g.add_member(core, core, G::GROUP_VIEW),
+        |g| g.nest(Child(core), Parent(core), G::GROUP_VIEW),
     );
     Ok(())
 }
@@ -1578,7 +1578,7 @@ fn error_nesting_cycle_direct() -> Result {
             child: entity(EntityKind::Group, "teamB"),
             parent: entity(EntityKind::Group, "core"),
         },
-        |g| g.add_member(core, team_b, G::empty()),
+        |g| g.nest(Child(team_b), Parent(core), G::empty()),
     );
     Ok(())
 }
@@ -1591,7 +1591,7 @@ fn error_nesting_cycle_through_a_long_path() -> Result {
         .map(|i| graph.create::<Group>(&format!("c{i}")))
         .collect::<std::result::Result<_, _>>()?;
     for i in 0..N - 1 {
-        graph.add_member(chain[i + 1], chain[i], G::GROUP_VIEW)?;
+        graph.nest(Child(chain[i]), Parent(chain[i + 1]), G::GROUP_VIEW)?;
     }
     let u = key::<User>(&graph, "carol");
     graph.add_member(chain[0], u, G::empty())?;
@@ -1601,7 +1601,7 @@ fn error_nesting_cycle_through_a_long_path() -> Result {
             child: entity(EntityKind::Group, "c59"),
             parent: entity(EntityKind::Group, "c0"),
         },
-        |g| g.add_member(chain[0], chain[N - 1], G::empty()),
+        |g| g.nest(Child(chain[N - 1]), Parent(chain[0]), G::empty()),
     );
     refused(
         &mut graph,
@@ -1609,10 +1609,10 @@ fn error_nesting_cycle_through_a_long_path() -> Result {
             child: entity(EntityKind::Group, "c30"),
             parent: entity(EntityKind::Group, "c10"),
         },
-        |g| g.add_member(chain[10], chain[30], G::empty()),
+        |g| g.nest(Child(chain[30]), Parent(chain[10]), G::empty()),
     );
     // A shortcut in the direction of the chain closes no cycle.
-    graph.add_member(chain[30], chain[10], G::GROUP_UPDATE)?;
+    graph.nest(Child(chain[10]), Parent(chain[30]), G::GROUP_UPDATE)?;
     assert_eq!(
         eff::<User, Group>(&graph, "carol", "c30"),
         Some(vec!["group_update", "group_view"])
@@ -1769,7 +1769,7 @@ fn propagation_nesting_under_a_group_that_is_already_in_a_resource() -> Result {
     let u = graph.create::<User>("u")?;
     graph.add_member(hs, top, HS::HANDLE_SERVICE_UPDATE)?;
     graph.add_member(team, u, G::empty())?;
-    graph.add_member(top, team, G::empty())?;
+    graph.nest(Child(team), Parent(top), G::empty())?;
     assert_eq!(
         eff::<Group, HandleService>(&graph, "team", "hs"),
         Some(vec!["handle_service_update"])
@@ -1857,7 +1857,7 @@ fn chain_scenario(depth: usize) -> Result {
     // gives its privileges to the top group.
     graph.add_member(bottom, u, G::empty())?;
     for i in 0..depth - 1 {
-        graph.add_member(chain[i + 1], chain[i], G::GROUP_VIEW)?;
+        graph.nest(Child(chain[i]), Parent(chain[i + 1]), G::GROUP_VIEW)?;
     }
     graph.add_member(hs, top, HS::HANDLE_SERVICE_VIEW | HS::HANDLE_SERVICE_UPDATE)?;
     let built = started.elapsed();
@@ -1881,7 +1881,7 @@ fn chain_scenario(depth: usize) -> Result {
 
     // Cut the chain in the middle: everything above the cut is lost.
     let cut = depth / 2;
-    graph.remove_member(chain[cut], chain[cut - 1])?;
+    graph.unnest(Child(chain[cut - 1]), Parent(chain[cut]))?;
     assert_eq!(graph.effective_privileges(u, hs), None);
     assert!(!graph.has_privilege(u, hs, HS::HANDLE_SERVICE_VIEW));
     assert!(!graph.is_effective_member(u, top));

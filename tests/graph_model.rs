@@ -28,11 +28,11 @@ use std::fmt::Debug;
 use std::sync::OnceLock;
 
 use privgraph::graph::{
-    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
-    Harvester, IdProblem, Independent, Intermediary, Key, Kind, MemberKind, MemberType, Share,
-    Space, Target, TargetKind, TargetVocabulary, User,
+    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
+    HandleService, Harvester, IdProblem, Independent, Intermediary, Key, Kind, MemberKind,
+    MemberType, Parent, Share, Space, Target, TargetKind, TargetVocabulary, User,
 };
-use privgraph::privileges::{Applied, OzPrivileges, PrivilegeUpdate, Privileges};
+use privgraph::privileges::{Applied, GroupPrivileges, OzPrivileges, PrivilegeUpdate, Privileges};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -614,6 +614,65 @@ universe! {
     AtmInventory: ["ai0", "ai1"];
 }
 
+/// How a member of this kind joins, leaves and changes privileges in targets of kind
+/// `T`: the `*_member` calls, or for a group in a group the nesting calls.
+trait Relate<T: Target>: MemberKind {
+    fn add(g: &mut Graph, t: Key<T>, m: Key<Self>, p: T::Privileges) -> Result<(), GraphError>;
+    fn remove(g: &mut Graph, t: Key<T>, m: Key<Self>) -> Result<(), GraphError>;
+    fn update(
+        g: &mut Graph,
+        t: Key<T>,
+        m: Key<Self>,
+        update: &PrivilegeUpdate<T::Privileges>,
+    ) -> Result<Applied<T::Privileges>, GraphError>;
+}
+
+macro_rules! relate_by_member_calls {
+    ($M:ty => $($T:ty),+) => {$(
+        impl Relate<$T> for $M {
+            fn add(g: &mut Graph, t: Key<$T>, m: Key<Self>, p: <$T as Target>::Privileges) -> Result<(), GraphError> {
+                g.add_member(t, m, p)
+            }
+            fn remove(g: &mut Graph, t: Key<$T>, m: Key<Self>) -> Result<(), GraphError> {
+                g.remove_member(t, m)
+            }
+            fn update(
+                g: &mut Graph,
+                t: Key<$T>,
+                m: Key<Self>,
+                update: &PrivilegeUpdate<<$T as Target>::Privileges>,
+            ) -> Result<Applied<<$T as Target>::Privileges>, GraphError> {
+                g.update_member_privileges(t, m, update)
+            }
+        }
+    )+};
+}
+
+relate_by_member_calls!(User => Group, Space, HandleService, Handle, Harvester, Cluster, AtmInventory);
+relate_by_member_calls!(Group => Space, HandleService, Handle, Harvester, Cluster, AtmInventory);
+
+impl Relate<Group> for Group {
+    fn add(
+        g: &mut Graph,
+        t: Key<Group>,
+        m: Key<Group>,
+        p: GroupPrivileges,
+    ) -> Result<(), GraphError> {
+        g.nest(Child(m), Parent(t), p)
+    }
+    fn remove(g: &mut Graph, t: Key<Group>, m: Key<Group>) -> Result<(), GraphError> {
+        g.unnest(Child(m), Parent(t))
+    }
+    fn update(
+        g: &mut Graph,
+        t: Key<Group>,
+        m: Key<Group>,
+        update: &PrivilegeUpdate<GroupPrivileges>,
+    ) -> Result<Applied<GroupPrivileges>, GraphError> {
+        g.update_nesting_privileges(Child(m), Parent(t), update)
+    }
+}
+
 macro_rules! with_target {
     ($tk:expr, $T:ident => $e:expr) => {
         match $tk {
@@ -1117,7 +1176,7 @@ impl Harness {
         Ok(())
     }
 
-    fn add_member<M: Ent + MemberKind, T: Ent + Target>(
+    fn add_member<M: Ent + Relate<T>, T: Ent + Target>(
         &mut self,
         op: &Op,
         t: R,
@@ -1130,12 +1189,12 @@ impl Harness {
         };
         let privs = privs & full_mask::<T::Privileges>();
         let before = self.graph.clone();
-        let got = self.graph.add_member(tk, mk, from_mask(privs));
+        let got = M::add(&mut self.graph, tk, mk, from_mask(privs));
         let want = self.model.add_member(T::TARGET, tid, M::MEMBER, mid, privs);
         self.agree(op, got, want, &before)
     }
 
-    fn remove_member<M: Ent + MemberKind, T: Ent + Target>(
+    fn remove_member<M: Ent + Relate<T>, T: Ent + Target>(
         &mut self,
         op: &Op,
         t: R,
@@ -1146,12 +1205,12 @@ impl Harness {
             return Ok(());
         };
         let before = self.graph.clone();
-        let got = self.graph.remove_member(tk, mk);
+        let got = M::remove(&mut self.graph, tk, mk);
         let want = self.model.remove_member(T::TARGET, tid, M::MEMBER, mid);
         self.agree(op, got, want, &before)
     }
 
-    fn update_privileges<M: Ent + MemberKind, T: Ent + Target>(
+    fn update_privileges<M: Ent + Relate<T>, T: Ent + Target>(
         &mut self,
         op: &Op,
         t: R,
@@ -1164,9 +1223,7 @@ impl Harness {
         };
         let upd = upd.masked(full_mask::<T::Privileges>());
         let before = self.graph.clone();
-        let got = self
-            .graph
-            .update_member_privileges(tk, mk, &upd.to_update())
+        let got = M::update(&mut self.graph, tk, mk, &upd.to_update())
             .map(|a: Applied<T::Privileges>| (to_mask(a.privileges), a.changed));
         let want = self.model.update_privs(T::TARGET, tid, M::MEMBER, mid, upd);
         self.agree(op, got, want, &before)
@@ -2222,7 +2279,9 @@ fn regression_nesting_under_a_group_enters_the_parents_resources() {
     let space = graph.create::<Space>("s").unwrap();
     graph.add_member(space, parent, S::SPACE_VIEW).unwrap();
     graph.add_member(child, u, G::empty()).unwrap();
-    graph.add_member(parent, child, G::empty()).unwrap();
+    graph
+        .nest(Child(child), Parent(parent), G::empty())
+        .unwrap();
     assert_eq!(graph.effective_privileges(u, space), Some(S::SPACE_VIEW));
     assert_eq!(
         graph.effective_privileges(child, space),

@@ -4,8 +4,9 @@
 use std::time::Instant;
 
 use privgraph::graph::{
-    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
-    Harvester, IdProblem, Key, MemberKind, Share, Space, Target, User,
+    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
+    HandleService, Harvester, IdProblem, Key, MemberKind, MemberOf, Parent, Share, Space, Target,
+    User,
 };
 use privgraph::privileges::{
     GroupPrivileges as G, HandlePrivileges as H, HandleServicePrivileges as HS, OzPrivileges as Oz,
@@ -807,7 +808,9 @@ fn random_members<T: Target>(
     targets: &[Key<T>],
     users: &[Key<User>],
     groups: &[Key<Group>],
-) {
+) where
+    Group: MemberOf<T>,
+{
     for &t in targets {
         for _ in 0..rng.below(4) {
             if let Some(u) = rng.pick(users) {
@@ -852,7 +855,7 @@ fn random_graph(seed: u64) -> Graph {
     // Nesting in random order (cycles are refused by the graph), users in groups.
     for _ in 0..groups.len() * 2 {
         let (a, b) = (rng.pick(&groups).unwrap(), rng.pick(&groups).unwrap());
-        let _ = graph.add_member(a, b, rng.subset::<G>());
+        let _ = graph.nest(Child(b), Parent(a), rng.subset::<G>());
     }
     for &u in &users {
         for _ in 0..rng.below(3) {
@@ -1117,7 +1120,11 @@ fn large_graph(rng: &mut Rng) -> Large {
         .collect();
     for i in 1..n_groups {
         for _ in 0..rng.below(4) {
-            let _ = graph.add_member(groups[rng.below(i)], groups[i], rng.non_empty::<G>());
+            let _ = graph.nest(
+                Child(groups[i]),
+                Parent(groups[rng.below(i)]),
+                rng.non_empty::<G>(),
+            );
         }
     }
     for &u in &users {

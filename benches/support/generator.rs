@@ -18,7 +18,7 @@
 #![allow(dead_code)]
 
 use hashbrown::HashMap;
-use privgraph::graph::{Graph, Group, HandleService, Key, User};
+use privgraph::graph::{Child, Graph, Group, HandleService, Key, Parent, User};
 use privgraph::privileges::{GroupPrivileges, HandleServicePrivileges, Privileges};
 
 /// The six handle-service privileges; bit `i` of a [`Description`] privilege set is
@@ -288,9 +288,9 @@ pub fn build_privgraph_in(d: &Description, order: LoadOrder) -> Loaded {
     let nesting = |graph: &mut Graph, edges: &mut dyn Iterator<Item = &(u32, u32)>| {
         for &(child, parent) in edges {
             graph
-                .add_member(
-                    groups[parent as usize],
-                    groups[child as usize],
+                .nest(
+                    Child(groups[child as usize]),
+                    Parent(groups[parent as usize]),
                     GroupPrivileges::empty(),
                 )
                 .expect("nesting");

@@ -8,6 +8,7 @@ use super::{Graph, Group};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct AnyKey {
     pub(crate) kind: EntityKind,
+    graph: super::kinds::Identity,
     index: u32,
     generation: u32,
 }
@@ -16,6 +17,7 @@ impl AnyKey {
     pub(crate) fn of<K: Kind>(key: Key<K>) -> AnyKey {
         AnyKey {
             kind: K::KIND,
+            graph: key.graph,
             index: key.index,
             generation: key.generation,
         }
@@ -23,7 +25,7 @@ impl AnyKey {
 
     /// The key as a `Key<K>` when it is of kind `K`.
     pub(crate) fn typed<K: Kind>(self) -> Option<Key<K>> {
-        (self.kind == K::KIND).then(|| Key::new(self.index, self.generation))
+        (self.kind == K::KIND).then(|| Key::new(self.graph, self.index, self.generation))
     }
 }
 

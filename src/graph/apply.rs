@@ -172,12 +172,6 @@ impl Graph {
         }
     }
 
-    /// A copy that keeps the graph's identity, so keys work on both (the two copies a
-    /// writer keeps for its readers).
-    pub(crate) fn duplicate(&self) -> Graph {
-        self.clone()
-    }
-
     /// Notes an ownership that ends as a side effect, while a batch runs.
     pub(crate) fn journal_owner_drop(&mut self, space: u32, user: u32) {
         if self.owner_journal.is_some() {
@@ -339,7 +333,7 @@ impl Graph {
             };
             match change {
                 Change::AddMember { privileges, .. } => {
-                    self.add_member(target, member, vocabulary(privileges)?)?;
+                    self.add_relation(target, member, vocabulary(privileges)?)?;
                     Ok(vec![Change::RemoveMember {
                         kind: *kind,
                         id: id.clone(),
@@ -349,7 +343,7 @@ impl Graph {
                 }
                 Change::RemoveMember { .. } => {
                     let old = self.direct_privileges(member, target);
-                    self.remove_member(target, member)?;
+                    self.remove_relation(target, member)?;
                     let old = old.unwrap_or_else(<T as Target>::Privileges::empty).into_any();
                     Ok(vec![inverse(|c| c, old)])
                 }
@@ -359,7 +353,7 @@ impl Graph {
                     };
                     let new = vocabulary(privileges)?;
                     let old = self.direct_privileges(member, target);
-                    self.update_member_privileges(target, member, &PrivilegeUpdate::Set(new))?;
+                    self.update_relation_privileges(target, member, &PrivilegeUpdate::Set(new))?;
                     let old = old.unwrap_or_else(<T as Target>::Privileges::empty).into_any();
                     Ok(vec![inverse(set_privileges, old)])
                 }

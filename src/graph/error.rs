@@ -51,12 +51,12 @@ impl fmt::Display for IdProblem {
 /// A refused graph mutation. Every variant leaves the graph exactly as it was.
 ///
 /// ```
-/// use privgraph::graph::{Graph, GraphError, Group};
+/// use privgraph::graph::{Child, Graph, GraphError, Group, Parent};
 /// use privgraph::privileges::GroupPrivileges;
 ///
 /// let mut graph = Graph::new();
 /// let g = graph.create::<Group>("g")?;
-/// let err = graph.add_member(g, g, GroupPrivileges::empty()).unwrap_err();
+/// let err = graph.nest(Child(g), Parent(g), GroupPrivileges::empty()).unwrap_err();
 /// assert!(matches!(err, GraphError::RelationToSelf { .. }));
 /// # Ok::<(), GraphError>(())
 /// ```

@@ -39,12 +39,12 @@ impl Graph {
     /// id. O(min(direct groups of target, effective groups of member)).
     ///
     /// ```
-    /// use privgraph::graph::{Graph, Group, Intermediary, User};
+    /// use privgraph::graph::{Child, Graph, Group, Intermediary, Parent, User};
     /// use privgraph::privileges::GroupPrivileges as G;
     /// let mut graph = Graph::new();
     /// let (top, mid, u) = (graph.create::<Group>("top")?, graph.create::<Group>("mid")?, graph.create::<User>("u")?);
     /// graph.add_member(mid, u, G::empty())?;
-    /// graph.add_member(top, mid, G::GROUP_VIEW)?;
+    /// graph.nest(Child(mid), Parent(top), G::GROUP_VIEW)?;
     /// graph.add_member(top, u, G::empty())?;
     /// assert_eq!(graph.intermediaries(u, top), Some(vec![Intermediary::Direct, Intermediary::Group(mid)]));
     /// # Ok::<(), privgraph::graph::GraphError>(())
@@ -118,13 +118,13 @@ impl Graph {
     /// nesting does not grow the stack.
     ///
     /// ```
-    /// use privgraph::graph::{Graph, Group, HandleService, User};
+    /// use privgraph::graph::{Child, Graph, Group, HandleService, Parent, User};
     /// use privgraph::privileges::{GroupPrivileges as G, HandleServicePrivileges as HS};
     /// let mut graph = Graph::new();
     /// let (team, core, u) = (graph.create::<Group>("team")?, graph.create::<Group>("core")?, graph.create::<User>("u")?);
     /// let hs = graph.create::<HandleService>("hs")?;
     /// graph.add_member(core, u, G::empty())?;
-    /// graph.add_member(team, core, G::empty())?;
+    /// graph.nest(Child(core), Parent(team), G::empty())?;
     /// graph.add_member(hs, team, HS::HANDLE_SERVICE_UPDATE)?;
     /// let paths = graph.explain(u, hs, HS::HANDLE_SERVICE_UPDATE, 10);
     /// assert_eq!(paths.len(), 1);

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
@@ -463,6 +464,66 @@ pub trait MemberKind: Kind {
     fn member_side_mut(node: &mut Self::Node) -> &mut super::members::MemberSide;
 }
 
+/// Member kinds that [`Graph::add_member`], [`Graph::remove_member`] and
+/// [`Graph::update_member_privileges`] accept in targets of kind `T`: users in every
+/// target, groups in every target but groups.
+///
+/// A group in a group is a nesting, with its own calls ([`Graph::nest`],
+/// [`Graph::unnest`], [`Graph::update_nesting_privileges`]) whose arguments are typed
+/// [`Child`] and [`Parent`], so the two groups cannot be swapped by accident.
+///
+/// ```
+/// use privgraph::graph::{Group, MemberOf, Space, User};
+/// fn accepts<M: MemberOf<T>, T: privgraph::graph::Target>() {}
+/// accepts::<User, Group>();
+/// accepts::<User, Space>();
+/// accepts::<Group, Space>();
+/// ```
+///
+/// ```compile_fail
+/// use privgraph::graph::{Group, MemberOf};
+/// fn accepts<M: MemberOf<T>, T: privgraph::graph::Target>() {}
+/// accepts::<Group, Group>();
+/// ```
+pub trait MemberOf<T: Target>: MemberKind {}
+
+impl<T: Target> MemberOf<T> for User {}
+impl MemberOf<Space> for Group {}
+impl MemberOf<HandleService> for Group {}
+impl MemberOf<Handle> for Group {}
+impl MemberOf<Harvester> for Group {}
+impl MemberOf<Cluster> for Group {}
+impl MemberOf<AtmInventory> for Group {}
+
+/// The group that is (or is to be) nested in a [`Parent`]: the group whose members
+/// gain the parent's relations. See [`Graph::nest`].
+///
+/// ```
+/// use privgraph::graph::{Child, Graph, Group, Parent};
+/// use privgraph::privileges::GroupPrivileges as G;
+/// let mut graph = Graph::new();
+/// let (org, team) = (graph.create::<Group>("org")?, graph.create::<Group>("team")?);
+/// graph.nest(Child(team), Parent(org), G::GROUP_VIEW)?;
+/// assert_eq!(graph.memberships::<Group, Group>(team), vec![org]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Child(pub Key<Group>);
+
+/// The group a [`Child`] is (or is to be) nested in. See [`Graph::nest`].
+///
+/// ```
+/// use privgraph::graph::{Child, Graph, Group, Parent};
+/// use privgraph::privileges::GroupPrivileges as G;
+/// let mut graph = Graph::new();
+/// let (org, team) = (graph.create::<Group>("org")?, graph.create::<Group>("team")?);
+/// graph.nest(Child(team), Parent(org), G::GROUP_VIEW)?;
+/// assert_eq!(graph.direct_members::<Group, Group>(org), vec![team]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Parent(pub Key<Group>);
+
 /// Whether a member is a user or a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberType {
@@ -483,10 +544,36 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The key of one entity of kind `K` in a [`Graph`]: a dense index plus a generation, so
-/// a key kept after its entity was deleted never names another entity.
+/// The identity of one [`Graph`], carried by every key it issues, so that a key is
+/// refused by every other graph (one loaded from the same snapshot included).
 ///
-/// Keys are `Copy`, 8 bytes, and valid only for the graph that issued them.
+/// Minted from a process-wide counter: identities are distinct among the first 2³²
+/// graphs a process creates (new, loaded or cloned), and repeat after that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Identity(u32);
+
+impl Identity {
+    /// A fresh identity. Relaxed ordering suffices: every `fetch_add` on one atomic
+    /// returns a distinct value whatever the ordering.
+    pub(crate) fn mint() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        Identity(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// The key of one entity of kind `K` in a [`Graph`]: a dense index, a generation and the
+/// identity of the graph that issued it.
+///
+/// The generation makes a key kept after its entity was deleted refer to nothing, even
+/// when the slot is reused; the graph identity makes a key refer to nothing in any other
+/// graph, a clone or a graph loaded from the same snapshot included. Every query answers
+/// `false`, `None` or an empty list for such a key, and every mutation refuses it with
+/// [`GraphError::UnknownEntity`](super::GraphError::UnknownEntity). So a key cached by a
+/// service never names another entity than the one it was issued for.
+///
+/// Keys are `Copy` and 12 bytes. Equality, hashing and ordering compare all three parts
+/// (ordering by graph first, then by index), so keys of different graphs never compare
+/// equal.
 ///
 /// ```
 /// use privgraph::graph::{Graph, User};
@@ -494,17 +581,25 @@ mod sealed {
 /// let alice = graph.create::<User>("alice")?;
 /// assert_eq!(graph.key::<User>("alice"), Some(alice));
 /// assert_eq!(graph.id(alice), Some("alice"));
+///
+/// // Another graph with the same entities does not know this key.
+/// let mut other = Graph::new();
+/// other.create::<User>("alice")?;
+/// assert_eq!(other.id(alice), None);
+/// assert_ne!(other.key::<User>("alice"), Some(alice));
 /// # Ok::<(), privgraph::graph::GraphError>(())
 /// ```
 pub struct Key<K> {
+    pub(crate) graph: Identity,
     pub(crate) index: u32,
     pub(crate) generation: u32,
     _kind: PhantomData<fn() -> K>,
 }
 
 impl<K> Key<K> {
-    pub(crate) const fn new(index: u32, generation: u32) -> Self {
+    pub(crate) const fn new(graph: Identity, index: u32, generation: u32) -> Self {
         Key {
+            graph,
             index,
             generation,
             _kind: PhantomData,
@@ -513,10 +608,26 @@ impl<K> Key<K> {
 
     /// The dense index (stable while the entity lives; reused after deletion with a new
     /// generation).
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, Space};
+    /// let mut graph = Graph::new();
+    /// let s = graph.create::<Space>("s")?;
+    /// assert_eq!(s.index(), 0);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
     pub const fn index(self) -> u32 {
         self.index
     }
+
+    /// The parts that identify the key, in comparison order.
+    const fn parts(&self) -> (Identity, u32, u32) {
+        (self.graph, self.index, self.generation)
+    }
 }
+
+// Keys are passed by value on the check path: keep them three words of 32 bits.
+const _: () = assert!(std::mem::size_of::<Key<User>>() == 12);
 
 impl<K> Clone for Key<K> {
     fn clone(&self) -> Self {
@@ -526,13 +637,13 @@ impl<K> Clone for Key<K> {
 impl<K> Copy for Key<K> {}
 impl<K> PartialEq for Key<K> {
     fn eq(&self, other: &Self) -> bool {
-        (self.index, self.generation) == (other.index, other.generation)
+        self.parts() == other.parts()
     }
 }
 impl<K> Eq for Key<K> {}
 impl<K> Hash for Key<K> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self.index, self.generation).hash(state);
+        self.parts().hash(state);
     }
 }
 impl<K> PartialOrd for Key<K> {
@@ -542,12 +653,20 @@ impl<K> PartialOrd for Key<K> {
 }
 impl<K> Ord for Key<K> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.index, self.generation).cmp(&(other.index, other.generation))
+        self.parts().cmp(&other.parts())
     }
 }
+/// `kind#index.generation@graph`, e.g. `user#3.0@g12`.
 impl<K: Kind> fmt::Debug for Key<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}.{}", K::KIND, self.index, self.generation)
+        write!(
+            f,
+            "{}#{}.{}@g{}",
+            K::KIND,
+            self.index,
+            self.generation,
+            self.graph.0
+        )
     }
 }
 

@@ -23,7 +23,7 @@ pub struct Eff<P> {
 /// resource are its direct ones there ∪ those of its parents, linear in the number of
 /// groups per resource. Inside groups (nesting) they are computed by a search, because
 /// the transitive closure of nesting is quadratic in the depth of a chain.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Members<P> {
     pub users: HashMap<u32, P>,
     pub groups: HashMap<u32, P>,
@@ -69,7 +69,7 @@ pub struct TargetRef {
 }
 
 /// What users and groups keep as members: own oz privileges and direct memberships.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MemberSide {
     /// Own oz privileges.
     pub oz: OzPrivileges,

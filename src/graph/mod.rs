@@ -3,11 +3,13 @@
 //! A [`Graph`] holds users, groups, spaces, shares, handle services, handles,
 //! harvesters, clusters and automation inventories. Users and groups are *members* of
 //! *targets* (groups and the six resource kinds), each direct membership carrying a set
-//! of the target's privileges; groups nest (child → parent) and stay acyclic.
+//! of the target's privileges; groups nest (child → parent) and stay acyclic. Members
+//! join with [`Graph::add_member`], groups join groups with [`Graph::nest`], whose
+//! [`Child`] and [`Parent`] arguments cannot be swapped silently.
 //!
-//! Effective relations follow Onezone's rule (design §2, reference §5): a member's
-//! effective privileges in a target are its direct ones there ∪ the direct privileges
-//! there of every direct member group of the target that it belongs to effectively.
+//! Effective relations follow Onezone's rule: a member's effective privileges in a
+//! target are its direct ones there ∪ the direct privileges there of every direct member
+//! group of the target that it belongs to effectively.
 //! They are *materialized*: every target keeps a map from effective member to its
 //! effective privileges, updated by each mutation, so a check is one hash-map probe and
 //! allocates nothing.
@@ -32,8 +34,9 @@
 //!
 //! # Costs
 //!
-//! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): two
-//! generation checks and one probe; by string ids, two more probes. A mutation's work is
+//! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): for each
+//! key a comparison of graph identity and generation, then one probe; by string ids, two
+//! probes of the id maps instead of the key comparisons. A mutation's work is
 //! proportional to the effective relations it changes: adding or removing a direct
 //! relation of member `m` in target `t` visits `m` and, for a group, its effective
 //! members, in `t` and in each ancestor group of `t` they enter or leave; a privilege
@@ -44,13 +47,16 @@
 //!
 //! # Difference from Onezone
 //!
-//! Onezone accepts nesting cycles and then keeps stale effective relations inside them
-//! (reference §5.5). privgraph refuses a nesting that would close a cycle with
+//! Onezone accepts a nesting that closes a cycle: it checks only for a group nested in
+//! itself and for an existing relation. Because it recomputes effective relations from
+//! the neighbours' stored ones, a membership inside a cycle can then outlive the edge that
+//! produced it. privgraph refuses a nesting that would close a cycle with
 //! [`GraphError::NestingCycle`], an error Onezone does not have.
 
 mod any_key;
 pub(crate) mod apply;
 mod change;
+mod equality;
 mod error;
 mod explain;
 mod kinds;
@@ -61,8 +67,8 @@ mod search;
 mod slab;
 
 use crate::privileges::{
-    Applied, AtmInventoryPrivileges, ClusterPrivileges, HandlePrivileges, HandleServicePrivileges,
-    HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
+    Applied, AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
+    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
 };
 use bitflags::Flags;
 
@@ -75,9 +81,9 @@ pub use error::{EntityRef, GraphError, IdProblem};
 pub use explain::{Intermediary, Path};
 pub(crate) use kinds::with_target_kind;
 pub use kinds::{
-    AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent, Key,
-    Kind, KindInfo, MemberKind, MemberType, Share, Space, Target, TargetKind, TargetVocabulary,
-    User,
+    AtmInventory, Child, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent,
+    Key, Kind, KindInfo, MemberKind, MemberOf, MemberType, Parent, Share, Space, Target,
+    TargetKind, TargetVocabulary, User,
 };
 
 use members::TargetRef;
@@ -89,8 +95,17 @@ use slab::Slab;
 pub const MAX_ID_LEN: usize = 256;
 
 /// The membership graph. See the [module documentation](self).
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph made
+/// by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh one, so it
+/// refuses the keys of every other graph, including the graph it was cloned from.
+///
+/// Equality is semantic (see [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two
+/// graphs are equal when they hold the same entities and relations, whatever their
+/// identities and the order the entities were created in.
+#[derive(Debug)]
 pub struct Graph {
+    identity: kinds::Identity,
     pub(crate) users: Slab<UserNode>,
     pub(crate) groups: Slab<GroupNode>,
     pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>>,
@@ -127,6 +142,41 @@ fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
     })
 }
 
+impl Default for Graph {
+    /// An empty graph with a fresh identity, as [`Graph::new`].
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// assert_eq!(Graph::default().len::<User>(), 0);
+    /// ```
+    fn default() -> Self {
+        Graph::new()
+    }
+}
+
+impl Clone for Graph {
+    /// A copy with a **new** identity: the copy refuses the original's keys and the
+    /// original refuses the copy's, though both hold the same entities (and compare
+    /// equal). Resolve ids again with [`Graph::key`] to work on the copy.
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let mut graph = Graph::new();
+    /// let alice = graph.create::<User>("alice")?;
+    /// let copy = graph.clone();
+    /// assert_eq!(copy, graph);
+    /// assert_eq!(copy.id(alice), None);
+    /// assert_eq!(copy.key::<User>("alice").and_then(|k| copy.id(k)), Some("alice"));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    fn clone(&self) -> Self {
+        Graph {
+            identity: kinds::Identity::mint(),
+            ..self.duplicate()
+        }
+    }
+}
+
 impl Graph {
     /// An empty graph.
     ///
@@ -135,7 +185,40 @@ impl Graph {
     /// assert_eq!(Graph::new().len::<User>(), 0);
     /// ```
     pub fn new() -> Self {
-        Self::default()
+        Graph {
+            identity: kinds::Identity::mint(),
+            users: Slab::default(),
+            groups: Slab::default(),
+            spaces: Slab::default(),
+            shares: Slab::default(),
+            handle_services: Slab::default(),
+            handles: Slab::default(),
+            harvesters: Slab::default(),
+            clusters: Slab::default(),
+            atm_inventories: Slab::default(),
+            revision: 0,
+            owner_journal: None,
+        }
+    }
+
+    /// A copy that keeps this graph's identity, so keys issued by either work on both
+    /// while both receive the same mutations (the two copies concurrent readers keep).
+    /// The public [`Clone`] mints a new identity instead.
+    pub(crate) fn duplicate(&self) -> Graph {
+        Graph {
+            identity: self.identity,
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            spaces: self.spaces.clone(),
+            shares: self.shares.clone(),
+            handle_services: self.handle_services.clone(),
+            handles: self.handles.clone(),
+            harvesters: self.harvesters.clone(),
+            clusters: self.clusters.clone(),
+            atm_inventories: self.atm_inventories.clone(),
+            revision: self.revision,
+            owner_journal: None,
+        }
     }
 
     // ----- ids and keys ---------------------------------------------------------------
@@ -153,7 +236,7 @@ impl Graph {
     #[inline]
     pub fn key<K: Kind>(&self, id: &str) -> Option<Key<K>> {
         let (index, generation) = K::slab(self).resolve(id)?;
-        Some(Key::new(index, generation))
+        Some(Key::new(self.identity, index, generation))
     }
 
     /// The external id of a live entity.
@@ -168,12 +251,11 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn id<K: Kind>(&self, key: Key<K>) -> Option<&str> {
-        K::slab(self)
-            .get(key.index, key.generation)
-            .map(|node| K::node_id(node))
+        self.node_of(key).map(|node| K::node_id(node))
     }
 
-    /// Whether `key` names a live entity of this graph.
+    /// Whether `key` names a live entity of this graph (false for a deleted entity's key
+    /// and for every key of another graph).
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group};
@@ -183,7 +265,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn contains<K: Kind>(&self, key: Key<K>) -> bool {
-        K::slab(self).get(key.index, key.generation).is_some()
+        self.is_live(key)
     }
 
     /// How many entities of kind `K` exist.
@@ -212,12 +294,31 @@ impl Graph {
     pub fn keys<K: Kind>(&self) -> Vec<Key<K>> {
         let slab = K::slab(self);
         slab.indices()
-            .map(|i| Key::new(i, slab.generation(i)))
+            .map(|i| Key::new(self.identity, i, slab.generation(i)))
             .collect()
     }
 
+    /// Whether `key` was issued by this graph and its entity still lives. The first
+    /// test of every operation that takes a key; two comparisons, no probe.
+    #[inline]
+    fn is_live<K: Kind>(&self, key: Key<K>) -> bool {
+        key.graph == self.identity && K::slab(self).is_live(key.index, key.generation)
+    }
+
+    /// The node of a key that [`Graph::is_live`] accepts.
+    #[inline]
+    fn node_of<K: Kind>(&self, key: Key<K>) -> Option<&K::Node> {
+        if key.graph == self.identity {
+            K::slab(self).get(key.index, key.generation)
+        } else {
+            None
+        }
+    }
+
+    /// The index of a live key of this graph, or the error every mutation answers for
+    /// any other key.
     fn live<K: Kind>(&self, key: Key<K>) -> Result<u32, GraphError> {
-        if K::slab(self).is_live(key.index, key.generation) {
+        if self.is_live(key) {
             Ok(key.index)
         } else {
             Err(GraphError::UnknownEntity { kind: K::KIND })
@@ -278,14 +379,13 @@ impl Graph {
         key: Key<K>,
         list: impl Fn(&nodes::Links) -> &Vec<u32>,
     ) -> Vec<Key<L>> {
-        K::slab(self)
-            .get(key.index, key.generation)
+        self.node_of(key)
             .map(|node| list(&node.links).iter().map(|&i| self.key_of(i)).collect())
             .unwrap_or_default()
     }
 
     fn key_of<K: Kind>(&self, index: u32) -> Key<K> {
-        Key::new(index, K::slab(self).generation(index))
+        Key::new(self.identity, index, K::slab(self).generation(index))
     }
 
     // ----- entities -------------------------------------------------------------------
@@ -320,7 +420,7 @@ impl Graph {
     pub fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>, GraphError> {
         self.check_new::<K>(id)?;
         let (index, generation) = K::slab_mut(self).insert(id, K::new_node(id));
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Creates a share of `space`. O(1) amortized.
@@ -343,7 +443,7 @@ impl Graph {
         };
         let (index, generation) = self.shares.insert(id, node);
         self.spaces.node_mut(s).links.children.push(index);
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Creates a handle registered in `handle_service` for `share`. O(1) amortized.
@@ -381,7 +481,7 @@ impl Graph {
         let (index, generation) = self.handles.insert(id, node);
         self.handle_services.node_mut(hs).links.children.push(index);
         self.shares.node_mut(sh).handle = Some(index);
-        Ok(Key::new(index, generation))
+        Ok(Key::new(self.identity, index, generation))
     }
 
     /// Deletes an entity and every relation it has.
@@ -528,28 +628,87 @@ impl Graph {
 
     // ----- relations --------------------------------------------------------------------
 
-    /// Makes `member` (a user or group) a direct member of `target` with `privileges`.
-    /// With a group target and a group member this nests `member` in `target`.
+    /// Makes `member` a direct member of `target` with `privileges`: a user in any
+    /// target, or a group in a resource. Nesting a group in a group is [`Graph::nest`],
+    /// whose argument types say which group is the child; `add_member` does not compile
+    /// for two groups (see [`MemberOf`]).
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`] (a direct
-    /// relation exists; an effective-only one is fine), [`GraphError::RelationToSelf`],
-    /// [`GraphError::NestingCycle`].
+    /// relation exists; an effective-only one is fine).
     ///
     /// Cost: O(e · a), where e is 1 plus, for a group member, its effective members, and
     /// a is 1 plus the ancestor groups of `target` that they newly enter.
     ///
     /// ```
-    /// use privgraph::graph::{Graph, GraphError, Group, User};
+    /// use privgraph::graph::{Graph, GraphError, Group, Space, User};
+    /// use privgraph::privileges::{GroupPrivileges as G, SpacePrivileges as S};
+    /// let mut graph = Graph::new();
+    /// let (team, s, u) = (graph.create::<Group>("team")?, graph.create::<Space>("s")?, graph.create::<User>("u")?);
+    /// graph.add_member(team, u, G::GROUP_VIEW)?;
+    /// graph.add_member(s, team, S::SPACE_VIEW)?;
+    /// assert_eq!(graph.effective_privileges(u, s), Some(S::SPACE_VIEW));
+    /// assert!(matches!(graph.add_member(s, team, S::empty()), Err(GraphError::RelationExists { .. })));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    ///
+    /// A group in a group does not compile:
+    ///
+    /// ```compile_fail
+    /// use privgraph::graph::{Graph, Group};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (parent, child) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?);
+    /// graph.add_member(parent, child, G::empty())?;
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn add_member<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        privileges: T::Privileges,
+    ) -> Result<(), GraphError> {
+        self.add_relation(target, member, privileges)
+    }
+
+    /// Nests `child` in `parent` with `privileges` (what the child's members hold in the
+    /// parent through it): the child's effective members become effective members of
+    /// the parent and of every group and resource above it.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationExists`] (the child
+    /// is already a direct child), [`GraphError::RelationToSelf`],
+    /// [`GraphError::NestingCycle`] (the parent is already nested, directly or not, in
+    /// the child).
+    ///
+    /// Cost: as [`Graph::add_member`] for a group member.
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, GraphError, Group, Parent, User};
     /// use privgraph::privileges::GroupPrivileges as G;
     /// let mut graph = Graph::new();
     /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
     /// graph.add_member(child, u, G::empty())?;
-    /// graph.add_member(parent, child, G::GROUP_VIEW)?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
     /// assert_eq!(graph.effective_privileges(u, parent), Some(G::GROUP_VIEW));
-    /// assert!(matches!(graph.add_member(child, parent, G::empty()), Err(GraphError::NestingCycle { .. })));
+    /// assert_eq!(graph.direct_privileges(child, parent), Some(G::GROUP_VIEW));
+    /// assert!(matches!(
+    ///     graph.nest(Child(parent), Parent(child), G::empty()),
+    ///     Err(GraphError::NestingCycle { .. })
+    /// ));
     /// # Ok::<(), GraphError>(())
     /// ```
-    pub fn add_member<M: MemberKind, T: Target>(
+    pub fn nest(
+        &mut self,
+        child: Child,
+        parent: Parent,
+        privileges: GroupPrivileges,
+    ) -> Result<(), GraphError> {
+        self.add_relation(parent.0, child.0, privileges)
+    }
+
+    /// [`Graph::add_member`] and [`Graph::nest`] for any pair of kinds, for generic code
+    /// inside the crate that cannot name the kinds: with two groups, `member` is nested
+    /// in `target`. Public callers use the typed calls.
+    pub(crate) fn add_relation<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -614,7 +773,8 @@ impl Graph {
         }
     }
 
-    /// Ends the direct membership of `member` in `target`. It may stay an effective
+    /// Ends the direct membership of `member` (a user in any target, or a group in a
+    /// resource; see [`Graph::unnest`] for groups in groups). It may stay an effective
     /// member through groups. For a user in a space this also ends its ownership.
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
@@ -633,7 +793,44 @@ impl Graph {
     /// assert!(!graph.is_effective_member(u, g));
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
-    pub fn remove_member<M: MemberKind, T: Target>(
+    pub fn remove_member<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+    ) -> Result<(), GraphError> {
+        self.remove_relation(target, member)
+    }
+
+    /// Ends the nesting of `child` in `parent`; the child's members leave the parent
+    /// and what is above it, unless another path keeps them there.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`] (the child
+    /// is not a direct child of the parent).
+    ///
+    /// Cost: as [`Graph::remove_member`] for a group member.
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, GraphError, Group, Parent, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(child, u, G::empty())?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
+    /// assert!(matches!(
+    ///     graph.unnest(Child(parent), Parent(child)),
+    ///     Err(GraphError::RelationMissing { .. })
+    /// ));
+    /// graph.unnest(Child(child), Parent(parent))?;
+    /// assert!(!graph.is_effective_member(u, parent));
+    /// # Ok::<(), GraphError>(())
+    /// ```
+    pub fn unnest(&mut self, child: Child, parent: Parent) -> Result<(), GraphError> {
+        self.remove_relation(parent.0, child.0)
+    }
+
+    /// [`Graph::remove_member`] and [`Graph::unnest`] for any pair of kinds (see
+    /// [`Graph::add_relation`]).
+    pub(crate) fn remove_relation<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -663,7 +860,7 @@ impl Graph {
             return;
         };
         if m.kind == MemberType::User {
-            // An owner is always a direct member (reference: spaces §1.2).
+            // Onezone ends a user's ownership of a space with its direct membership.
             if T::drop_owner(node, m.index) {
                 self.journal_owner_drop(t, m.index);
             }
@@ -687,7 +884,8 @@ impl Graph {
     }
 
     /// Updates the direct privileges of `member` in `target` (set, or grant + revoke)
-    /// and returns the new set and whether it changed.
+    /// and returns the new set and whether it changed: a user in any target, or a group
+    /// in a resource (see [`Graph::update_nesting_privileges`] for groups in groups).
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
     ///
@@ -708,7 +906,48 @@ impl Graph {
     /// assert_eq!(graph.effective_privileges(u, hs), Some(HS::HANDLE_SERVICE_UPDATE));
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
-    pub fn update_member_privileges<M: MemberKind, T: Target>(
+    pub fn update_member_privileges<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        update: &PrivilegeUpdate<T::Privileges>,
+    ) -> Result<Applied<T::Privileges>, GraphError> {
+        self.update_relation_privileges(target, member, update)
+    }
+
+    /// Updates the privileges `child` carries into `parent` (what its members hold there
+    /// through it) and returns the new set and whether it changed.
+    ///
+    /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
+    ///
+    /// Cost: as [`Graph::update_member_privileges`] for a group member: only the
+    /// relations in `parent` change (groups above receive members, not privileges).
+    ///
+    /// ```
+    /// use privgraph::graph::{Child, Graph, Group, Parent, User};
+    /// use privgraph::privileges::{GroupPrivileges as G, PrivilegeUpdate};
+    /// let mut graph = Graph::new();
+    /// let (parent, child, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
+    /// graph.add_member(child, u, G::empty())?;
+    /// graph.nest(Child(child), Parent(parent), G::GROUP_VIEW)?;
+    /// let update = PrivilegeUpdate::Set(G::GROUP_VIEW | G::GROUP_ADD_USER);
+    /// let applied = graph.update_nesting_privileges(Child(child), Parent(parent), &update)?;
+    /// assert!(applied.changed);
+    /// assert!(graph.has_privilege(u, parent, G::GROUP_ADD_USER));
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn update_nesting_privileges(
+        &mut self,
+        child: Child,
+        parent: Parent,
+        update: &PrivilegeUpdate<GroupPrivileges>,
+    ) -> Result<Applied<GroupPrivileges>, GraphError> {
+        self.update_relation_privileges(parent.0, child.0, update)
+    }
+
+    /// [`Graph::update_member_privileges`] and [`Graph::update_nesting_privileges`] for
+    /// any pair of kinds (see [`Graph::add_relation`]).
+    pub(crate) fn update_relation_privileges<M: MemberKind, T: Target>(
         &mut self,
         target: Key<T>,
         member: Key<M>,
@@ -918,10 +1157,9 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn is_harvester_linked(&self, harvester: Key<Harvester>, space: Key<Space>) -> bool {
-        self.spaces.is_live(space.index, space.generation)
+        self.is_live(space)
             && self
-                .harvesters
-                .get(harvester.index, harvester.generation)
+                .node_of(harvester)
                 .is_some_and(|node| node.links.linked.contains(&space.index))
     }
 
@@ -960,7 +1198,8 @@ impl Graph {
     /// (space owners hold all space privileges). An empty `privileges` asks for
     /// effective membership. False for unknown keys.
     ///
-    /// O(1), allocation-free: two generation checks and one hash-map probe.
+    /// O(1), allocation-free: for each key an identity and a generation comparison, then
+    /// one hash-map probe.
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group, User};
@@ -979,8 +1218,8 @@ impl Graph {
         target: Key<T>,
         privileges: T::Privileges,
     ) -> bool {
-        T::slab(self).is_live(target.index, target.generation)
-            && M::slab(self).is_live(member.index, member.generation)
+        self.is_live(target)
+            && self.is_live(member)
             && self.holds::<M, T>(member.index, target.index, privileges)
     }
 
@@ -1074,9 +1313,7 @@ impl Graph {
         member: Key<M>,
         target: Key<T>,
     ) -> Option<T::Privileges> {
-        if !T::slab(self).is_live(target.index, target.generation)
-            || !M::slab(self).is_live(member.index, member.generation)
-        {
+        if !self.is_live(target) || !self.is_live(member) {
             return None;
         }
         self.effective_of::<M, T>(member.index, target.index)
@@ -1099,8 +1336,8 @@ impl Graph {
         member: Key<M>,
         target: Key<T>,
     ) -> Option<T::Privileges> {
-        let node = T::slab(self).get(target.index, target.generation)?;
-        if !M::slab(self).is_live(member.index, member.generation) {
+        let node = self.node_of(target)?;
+        if !self.is_live(member) {
             return None;
         }
         T::members(node)
@@ -1125,7 +1362,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn direct_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
-        match T::slab(self).get(target.index, target.generation) {
+        match self.node_of(target) {
             Some(node) => T::members(node)
                 .direct(M::MEMBER)
                 .keys()
@@ -1139,17 +1376,17 @@ impl Graph {
     /// target and group members: its effective children). O(result).
     ///
     /// ```
-    /// use privgraph::graph::{Graph, Group, User};
+    /// use privgraph::graph::{Child, Graph, Group, Parent, User};
     /// use privgraph::privileges::GroupPrivileges as G;
     /// let mut graph = Graph::new();
     /// let (p, c, u) = (graph.create::<Group>("p")?, graph.create::<Group>("c")?, graph.create::<User>("u")?);
     /// graph.add_member(c, u, G::empty())?;
-    /// graph.add_member(p, c, G::empty())?;
+    /// graph.nest(Child(c), Parent(p), G::empty())?;
     /// assert_eq!(graph.effective_members::<User, Group>(p), vec![u]);
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn effective_members<M: MemberKind, T: Target>(&self, target: Key<T>) -> Vec<Key<M>> {
-        let Some(node) = T::slab(self).get(target.index, target.generation) else {
+        let Some(node) = self.node_of(target) else {
             return Vec::new();
         };
         let members = T::members(node);
@@ -1176,7 +1413,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
-        let Some(node) = M::slab(self).get(member.index, member.generation) else {
+        let Some(node) = self.node_of(member) else {
             return Vec::new();
         };
         let side = M::member_side(node);
@@ -1207,7 +1444,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn effective_memberships<M: MemberKind, T: Target>(&self, member: Key<M>) -> Vec<Key<T>> {
-        if !M::slab(self).is_live(member.index, member.generation) {
+        if !self.is_live(member) {
             return Vec::new();
         }
         let x = member.index;
@@ -1262,9 +1499,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
-        M::slab(self)
-            .get(member.index, member.generation)
-            .map(|node| M::member_side(node).oz)
+        self.node_of(member).map(|node| M::member_side(node).oz)
     }
 
     /// Own oz privileges ∪ those of every group the member belongs to effectively (for a
@@ -1280,7 +1515,7 @@ impl Graph {
     /// ```
     #[inline]
     pub fn effective_oz_privileges<M: MemberKind>(&self, member: Key<M>) -> Option<OzPrivileges> {
-        if !M::slab(self).is_live(member.index, member.generation) {
+        if !self.is_live(member) {
             return None;
         }
         Some(match M::MEMBER {
@@ -1321,8 +1556,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn space_owners(&self, space: Key<Space>) -> Vec<Key<User>> {
-        self.spaces
-            .get(space.index, space.generation)
+        self.node_of(space)
             .map(|node| node.links.owners.iter().map(|&u| self.key_of(u)).collect())
             .unwrap_or_default()
     }
@@ -1337,10 +1571,9 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn is_space_owner(&self, space: Key<Space>, user: Key<User>) -> bool {
-        self.users.is_live(user.index, user.generation)
+        self.is_live(user)
             && self
-                .spaces
-                .get(space.index, space.generation)
+                .node_of(space)
                 .is_some_and(|node| node.links.owners.contains(&user.index))
     }
 
@@ -1369,9 +1602,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn share_space(&self, share: Key<Share>) -> Option<Key<Space>> {
-        self.shares
-            .get(share.index, share.generation)
-            .map(|node| self.key_of(node.space))
+        self.node_of(share).map(|node| self.key_of(node.space))
     }
 
     /// The handle of a share, if it has one.
@@ -1385,8 +1616,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn share_handle(&self, share: Key<Share>) -> Option<Key<Handle>> {
-        self.shares
-            .get(share.index, share.generation)
+        self.node_of(share)
             .and_then(|node| node.handle)
             .map(|h| self.key_of(h))
     }
@@ -1417,8 +1647,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn handle_service_of(&self, handle: Key<Handle>) -> Option<Key<HandleService>> {
-        self.handles
-            .get(handle.index, handle.generation)
+        self.node_of(handle)
             .and_then(|node| node.links.handle_of)
             .map(|(hs, _)| self.key_of(hs))
     }
@@ -1436,8 +1665,7 @@ impl Graph {
     /// # Ok::<(), privgraph::graph::GraphError>(())
     /// ```
     pub fn handle_share(&self, handle: Key<Handle>) -> Option<Key<Share>> {
-        self.handles
-            .get(handle.index, handle.generation)
+        self.node_of(handle)
             .and_then(|node| node.links.handle_of)
             .map(|(_, share)| self.key_of(share))
     }
@@ -1466,5 +1694,45 @@ impl Graph {
     /// ```
     pub fn space_harvesters(&self, space: Key<Space>) -> Vec<Key<Harvester>> {
         self.link_keys(space, |links| &links.linked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privileges::GroupPrivileges as G;
+
+    /// The two copies concurrent readers keep: the same mutations applied to both leave
+    /// them with one layout, so a key issued by either works on both.
+    #[test]
+    fn a_duplicate_keeps_the_identity_and_the_keys() -> Result<(), GraphError> {
+        let mut graph = Graph::new();
+        let alice = graph.create::<User>("alice")?;
+        let team = graph.create::<Group>("team")?;
+        graph.add_member(team, alice, G::GROUP_VIEW)?;
+
+        let mut copy = graph.duplicate();
+        assert_eq!(copy.id(alice), Some("alice"));
+        assert!(copy.has_privilege(alice, team, G::GROUP_VIEW));
+        assert_eq!(copy.key::<User>("alice"), Some(alice));
+
+        // One more step on both: keys issued by either copy name the same entity in both.
+        let bob_here = graph.create::<User>("bob")?;
+        let bob_there = copy.create::<User>("bob")?;
+        assert_eq!(bob_here, bob_there);
+        copy.add_member(team, bob_here, G::GROUP_UPDATE)?;
+        graph.add_member(team, bob_there, G::GROUP_UPDATE)?;
+        assert!(graph.has_privilege(bob_there, team, G::GROUP_UPDATE));
+        assert!(copy.has_privilege(bob_here, team, G::GROUP_UPDATE));
+
+        // The public clone is another graph.
+        let clone = graph.clone();
+        assert_eq!(clone.id(alice), None);
+        assert_ne!(clone.key::<User>("alice"), Some(alice));
+        assert_eq!(
+            clone.duplicate().key::<User>("bob"),
+            clone.key::<User>("bob")
+        );
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@ use crate::privileges::{GroupPrivileges, OzPrivileges};
 
 use super::members::{MemberSide, Members, TargetRef};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct UserNode {
     pub id: Box<str>,
     pub side: MemberSide,
@@ -17,7 +17,7 @@ pub struct UserNode {
     pub eff_oz: OzPrivileges,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct GroupNode {
     pub id: Box<str>,
     pub side: MemberSide,
@@ -27,7 +27,7 @@ pub struct GroupNode {
 }
 
 /// A resource with members; `links` holds what only some kinds have.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ResourceNode<P> {
     pub id: Box<str>,
     pub members: Members<P>,
@@ -35,7 +35,7 @@ pub struct ResourceNode<P> {
 }
 
 /// Kind-specific relations of a resource (all empty where the kind has none).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Links {
     /// Space: its owners (user indices), who hold every space privilege.
     pub owners: SmallVec<[u32; 2]>,
@@ -47,7 +47,7 @@ pub struct Links {
     pub handle_of: Option<(u32, u32)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ShareNode {
     pub id: Box<str>,
     pub space: u32,

@@ -7,7 +7,7 @@ use hashbrown::HashMap;
 /// A slot freed by a deletion is reused with a new generation, so a stale key never
 /// names the new occupant. `generations` is kept apart from the nodes so that checking a
 /// key touches one small dense array.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Slab<N> {
     nodes: Vec<Option<N>>,
     generations: Vec<u32>,
@@ -110,11 +110,20 @@ impl<N> Slab<N> {
 
     /// Live indices, in index order.
     pub fn indices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.iter().map(|(i, _)| i)
+    }
+
+    /// Live indices with their nodes, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &N)> + '_ {
         self.nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.is_some())
-            .map(|(i, _)| i as u32)
+            .filter_map(|(i, n)| n.as_ref().map(|n| (i as u32, n)))
+    }
+
+    /// How many slots exist, live or free (one past the highest index).
+    pub fn slots(&self) -> usize {
+        self.nodes.len()
     }
 
     pub fn len(&self) -> usize {

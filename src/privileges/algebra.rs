@@ -6,10 +6,11 @@ use super::{PrivilegeListError, Privileges};
 
 /// A change to one privilege set.
 ///
-/// `Set` replaces the whole set (the seed pages' `PUT`); `GrantRevoke` computes
-/// `new = grant ∪ (current − revoke)`, so a name in both lists ends up granted (Onezone's
-/// `PATCH`). Build `GrantRevoke` with [`PrivilegeUpdate::grant_revoke`], which refuses an
-/// update with neither list, as Onezone does.
+/// `Set` replaces the whole set (Onezone's legacy `PUT …/privileges` routes);
+/// `GrantRevoke` computes `new = grant ∪ (current − revoke)`, so a name in both lists
+/// ends up granted (Onezone's `PATCH`). Build `GrantRevoke` with
+/// [`PrivilegeUpdate::grant_revoke`], which refuses an update with neither list, as
+/// Onezone does.
 ///
 /// ```
 /// use privgraph::privileges::{GroupPrivileges as G, PrivilegeUpdate};

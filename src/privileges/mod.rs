@@ -10,6 +10,18 @@
 //! bit operations. Serde writes a set as an array of names sorted by name and reads one
 //! back, refusing unknown names.
 //!
+//! # Bits are not a storage format
+//!
+//! Bit `i` of a set is the `i`-th name of its vocabulary in sorted order. That is an
+//! in-memory detail: it changes whenever a vocabulary gains or loses a name (as Onezone's
+//! vocabularies do between releases), and the same bit means unrelated privileges in two
+//! vocabularies. The `bits()` and `from_bits*` methods that `bitflags` generates stay,
+//! because its [`Flags`](bitflags::Flags) trait (on which the generic code here is built)
+//! requires them, but a mask computed anywhere else — stored, received, or written in
+//! another order — compiles and grants the wrong privileges. Names are the only stable
+//! form: serde, `Display` / `FromStr`, [`Privileges::names`] and
+//! [`Privileges::from_onezone_name`].
+//!
 //! ```
 //! use privgraph::privileges::{HandleServicePrivileges, Privileges, PrivilegeUpdate};
 //!
@@ -120,7 +132,8 @@ pub struct Preset<P: 'static> {
 /// What all eight vocabularies share; the layers above are written once against it.
 ///
 /// Implemented only by the types of this module (the names table is the single source
-/// of truth for each vocabulary: bit `i` of a set is the `i`-th name in sorted order).
+/// of truth for each vocabulary: bit `i` of a set is the `i`-th name in sorted order,
+/// which is why [bits are not a storage format](self#bits-are-not-a-storage-format)).
 ///
 /// ```
 /// use privgraph::privileges::{HandlePrivileges, Privileges};
@@ -213,7 +226,8 @@ pub trait Privileges:
         parse::parse_name::<Self>(name, false)
     }
 
-    /// Parses one current **or** legacy v3 name (the seed pages' `PUT` routes).
+    /// Parses one current **or** legacy v3 name (Onezone's legacy `PUT …/privileges`
+    /// routes of handle services and handles, which date from the v3 API).
     fn parse_legacy_name(name: &str) -> Result<Self, PrivilegeNameError> {
         parse::parse_name::<Self>(name, true)
     }
@@ -320,6 +334,26 @@ macro_rules! vocabulary {
 
         bitflags::bitflags! {
             $(#[$meta])*
+            ///
+            /// # Bits are not a storage format
+            ///
+            /// Each privilege's bit is its position in this vocabulary's names sorted by
+            /// name, so the bits of a privilege move whenever the vocabulary gains or loses
+            /// a name, and a mask built for another order (Onezone's own declaration order,
+            /// an older release, another vocabulary) compiles and silently means other
+            /// privileges. `bits()` and the `from_bits*` constructors exist because
+            /// `bitflags` generates them and the [`Flags`](bitflags::Flags) trait the code
+            /// relies on needs them: use them only within one process. Store and exchange
+            /// privileges by name: serde (an array of names), `Display` / `FromStr`,
+            /// [`Privileges::names`] and [`Privileges::from_onezone_name`].
+            ///
+            /// ```
+            #[doc = concat!("use privgraph::privileges::{", stringify!($Name), ", Privileges};")]
+            #[doc = concat!("let set = ", stringify!($Name), "::member();")]
+            /// let stored = serde_json::to_string(&set)?; // names, not bits
+            #[doc = concat!("assert_eq!(serde_json::from_str::<", stringify!($Name), ">(&stored)?, set);")]
+            /// # Ok::<(), serde_json::Error>(())
+            /// ```
             #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
             pub struct $Name: $Bits {
                 $(

@@ -1,5 +1,6 @@
-//! The names tables of the eight vocabularies, restated from `reference/` (ctool's
-//! `privileges.hrl`). Each table is sorted by name; bit `i` is the `i`-th name.
+//! The names tables of the eight vocabularies, as Onezone defines them (the
+//! `privileges.hrl` of its shared library, ctool). Each table is sorted by name; bit `i`
+//! is the `i`-th name.
 
 use super::vocabulary;
 

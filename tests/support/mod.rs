@@ -6,8 +6,8 @@
 #![allow(dead_code)]
 
 use privgraph::graph::{
-    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, Space, Target,
-    TargetKind, User,
+    AtmInventory, Child, Cluster, Graph, GraphError, Group, Handle, HandleService, Harvester, Key,
+    Parent, Space, Target, TargetKind, User,
 };
 use privgraph::privileges::{OzPrivileges, PrivilegeUpdate, Privileges};
 use serde_json::{Value, json};
@@ -506,10 +506,56 @@ pub fn add_group(g: &mut Graph, k: TargetKind, target: &str, grp: &str, names: &
     with_target!(k, T => {
         let t = g.key::<T>(target).unwrap_or_else(|| panic!("no {k:?} {target}"));
         let m = g.key::<Group>(grp).unwrap_or_else(|| panic!("no group {grp}"));
-        g.add_member(t, m, privs::<<T as Target>::Privileges>(names))
+        T::add_group(g, t, m, privs::<<T as Target>::Privileges>(names))
             .unwrap_or_else(|e| panic!("add {grp} to {target}: {e:?}"));
     })
 }
+
+/// How a group becomes a direct member of a target of this kind: `nest` in groups,
+/// `add_member` elsewhere.
+pub trait GroupTarget: Target {
+    fn add_group(
+        g: &mut Graph,
+        target: Key<Self>,
+        group: Key<Group>,
+        privileges: Self::Privileges,
+    ) -> Result<(), GraphError>;
+}
+
+impl GroupTarget for Group {
+    fn add_group(
+        g: &mut Graph,
+        target: Key<Group>,
+        group: Key<Group>,
+        privileges: Self::Privileges,
+    ) -> Result<(), GraphError> {
+        g.nest(Child(group), Parent(target), privileges)
+    }
+}
+
+macro_rules! group_target_by_add_member {
+    ($($T:ty),+) => {$(
+        impl GroupTarget for $T {
+            fn add_group(
+                g: &mut Graph,
+                target: Key<$T>,
+                group: Key<Group>,
+                privileges: Self::Privileges,
+            ) -> Result<(), GraphError> {
+                g.add_member(target, group, privileges)
+            }
+        }
+    )+};
+}
+
+group_target_by_add_member!(
+    Space,
+    HandleService,
+    Handle,
+    Harvester,
+    Cluster,
+    AtmInventory
+);
 
 /// Whether `u` is a direct member of `target`, and with what.
 pub fn direct_user_privs(g: &Graph, k: TargetKind, target: &str, u: &str) -> Option<Vec<String>> {
