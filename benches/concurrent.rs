@@ -53,7 +53,9 @@ fn build() -> Workload {
         .map(|i| graph.create::<HandleService>(&format!("hs{i}")).unwrap())
         .collect();
     for &u in &users {
-        graph.add_member(group, u, GroupPrivileges::empty()).unwrap();
+        graph
+            .add_member(group, u, GroupPrivileges::empty())
+            .unwrap();
     }
     for &s in &services {
         graph.add_member(s, group, base()).unwrap();
@@ -206,7 +208,11 @@ fn report(mode: &str, reads: &(Histogram, f64), writes: Option<&Histogram>) {
 
 fn toggle(group: &str) -> impl Fn(bool) -> Batch + '_ {
     move |grant| {
-        let privileges = if grant { base() | HS::HANDLE_SERVICE_UPDATE } else { base() };
+        let privileges = if grant {
+            base() | HS::HANDLE_SERVICE_UPDATE
+        } else {
+            base()
+        };
         Batch::new(
             Author::Library,
             vec![Change::SetMemberPrivileges {
@@ -223,7 +229,11 @@ fn toggle(group: &str) -> impl Fn(bool) -> Batch + '_ {
 fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -263,7 +273,10 @@ fn main() {
     report("reader", &reads, None);
 
     let batch = toggle("big");
-    for (mode, pace) in [("reader+looping", Pace::Looping), ("reader+paced", Pace::Every100ms)] {
+    for (mode, pace) in [
+        ("reader+looping", Pace::Looping),
+        ("reader+paced", Pace::Every100ms),
+    ] {
         let stop = AtomicBool::new(false);
         let (reads, writes) = std::thread::scope(|scope| {
             let writes = scope.spawn(|| {
@@ -282,7 +295,10 @@ fn main() {
     }
 
     let service = services[0];
-    for (mode, pace) in [("rwlock+looping", Pace::Looping), ("rwlock+paced", Pace::Every100ms)] {
+    for (mode, pace) in [
+        ("rwlock+looping", Pace::Looping),
+        ("rwlock+paced", Pace::Every100ms),
+    ] {
         let stop = AtomicBool::new(false);
         let (reads, writes) = std::thread::scope(|scope| {
             let writes = scope.spawn(|| {
@@ -293,12 +309,17 @@ fn main() {
                         PrivilegeUpdate::Set(base())
                     };
                     let mut graph = rwlock.write().unwrap();
-                    graph.update_member_privileges(service, group, &update).unwrap();
+                    graph
+                        .update_member_privileges(service, group, &update)
+                        .unwrap();
                 })
             });
             let reads = read_for(seconds, |i| {
                 let (u, s) = pick(i);
-                rwlock.read().unwrap().has_privilege(u, s, HS::HANDLE_SERVICE_VIEW)
+                rwlock
+                    .read()
+                    .unwrap()
+                    .has_privilege(u, s, HS::HANDLE_SERVICE_VIEW)
             });
             stop.store(true, Ordering::Relaxed);
             (reads, writes.join().unwrap())
