@@ -118,6 +118,11 @@ pub(crate) fn writing_connection(path: &Path, create: bool) -> Result<Connection
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| StoreError::sqlite(context(), e))?;
     let durability = durability(&conn)?;
+    #[cfg(test)]
+    tests::WRITING_CONNECTIONS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((path.to_owned(), durability.clone()));
     if durability.journal_mode != "wal" || durability.synchronous != 2 {
         return Err(StoreError::NotDurable {
             journal_mode: durability.journal_mode,
@@ -630,8 +635,58 @@ impl Backend for SqliteBackend {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// Every writing connection opened by this test binary, with the settings SQLite
+    /// reported on it.
+    pub(crate) static WRITING_CONNECTIONS: Mutex<Vec<(PathBuf, Durability)>> =
+        Mutex::new(Vec::new());
+
+    fn opened_under(dir: &Path) -> Vec<(PathBuf, Durability)> {
+        let all = WRITING_CONNECTIONS.lock().unwrap();
+        all.iter()
+            .filter(|(path, _)| path.starts_with(dir))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn every_connection_that_writes_runs_wal_with_synchronous_full() {
+        use privgraph::graph::{Author, Batch};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, copy) = (dir.path().join("store"), dir.path().join("copy"));
+        crate::init(&store, &privgraph::graph::Graph::new()).unwrap();
+        let writer = crate::Store::open(&store, crate::Config::default()).unwrap();
+        writer
+            .handle()
+            .commit(Batch::new(Author::Root, vec![]))
+            .unwrap();
+        crate::backup(&store, &copy).unwrap();
+        writer.close();
+        crate::compact(&store).unwrap();
+        let opened = opened_under(dir.path());
+        let names: Vec<String> = opened
+            .iter()
+            .map(|(path, _)| path.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        // init builds the new file, the writer and compact open the store, backup
+        // writes its copy: each through a writing connection.
+        assert_eq!(
+            names,
+            [
+                "store/privgraph.sqlite.new",
+                "store/privgraph.sqlite",
+                "copy/privgraph.sqlite.new",
+                "store/privgraph.sqlite",
+            ]
+        );
+        for (path, durability) in opened {
+            assert_eq!(durability.journal_mode, "wal", "{}", path.display());
+            assert_eq!(durability.synchronous, 2, "{}", path.display());
+        }
+    }
 
     #[test]
     fn hex_round_trips_and_refuses_what_is_not_hex() {
