@@ -153,7 +153,7 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Store, StoreError> {
         let dir = dir.as_ref();
         // Refuse a directory that is not a store before leaving a lock file in it.
-        drop(SqliteBackend::open_read_only(dir)?);
+        sqlite::existing_db(dir)?;
         let lock = sqlite::lock(dir)?;
         let mut backend = SqliteBackend::open_writing(dir)?;
         let recovered = recover(&mut backend, Use::Graph)?;

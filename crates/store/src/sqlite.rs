@@ -83,7 +83,7 @@ pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
 }
 
 /// The store's database must exist in `dir`.
-fn existing_db(dir: &Path) -> Result<PathBuf, StoreError> {
+pub(crate) fn existing_db(dir: &Path) -> Result<PathBuf, StoreError> {
     let path = db_path(dir);
     let not_a_store = |why: String| StoreError::NotAStore {
         dir: dir.to_owned(),
@@ -190,12 +190,15 @@ impl SqliteBackend {
         let id: i32 = self
             .conn
             .pragma_query_value(None, "application_id", |row| row.get(0))
-            .map_err(|e| match StoreError::sqlite("", e) {
-                corrupt @ StoreError::Corrupt { .. } => StoreError::NotAStore {
-                    dir: self.dir.clone(),
-                    why: format!("{DB_FILE} is not an SQLite database: {corrupt}"),
-                },
-                other => other,
+            .map_err(|e| {
+                match StoreError::sqlite(format!("cannot read {}", db_path(&self.dir).display()), e)
+                {
+                    corrupt @ StoreError::Corrupt { .. } => StoreError::NotAStore {
+                        dir: self.dir.clone(),
+                        why: format!("{DB_FILE} is not an SQLite database: {corrupt}"),
+                    },
+                    other => other,
+                }
             })?;
         if id != APPLICATION_ID {
             return Err(StoreError::NotAStore {

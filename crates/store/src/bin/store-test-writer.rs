@@ -11,7 +11,7 @@
 //!
 //! Modes:
 //! - `crash DIR NONCE THREADS CHECKPOINT_EVERY`: THREADS threads write until killed;
-//! - `fill DIR`: one thread writes until five writes failed, then exits 0;
+//! - `fill DIR`: one thread commits batches until five failed, then exits 0;
 //! - `open DIR`: opens the store and commits one batch, then exits 0 (1 on an error).
 
 use std::io::Write;
@@ -80,7 +80,11 @@ fn write(
         }
         _ => {
             let target = user(n - 2);
-            let grant = if n.is_multiple_of(2) { "grant" } else { "revoke" };
+            let grant = if n.is_multiple_of(2) {
+                "grant"
+            } else {
+                "revoke"
+            };
             let body = format!(r#"{{"{grant}": ["group_update"]}}"#);
             let path = format!("/groups/g0/users/{target}/privileges");
             let Ok(request) = Request::parse("PATCH", &path, body.as_bytes()) else {
@@ -152,8 +156,9 @@ fn fill(args: &[String]) -> Result<(), ExitCode> {
     let mut failures = 0;
     for n in 0.. {
         let before = privgraph::snapshot::save(&reader.read());
-        match write(&handle, "fill", n) {
-            Ok((revision, marker)) => say(format_args!("ack {revision} {marker}")),
+        let marker = format!("fill-u{n}");
+        match handle.commit(new_user(&marker)) {
+            Ok(revision) => say(format_args!("ack {revision} {marker}")),
             Err(err) => {
                 say(format_args!("error {err}"));
                 let graph = reader.read();
