@@ -256,6 +256,23 @@ fn init_refuses_a_store_a_busy_directory_and_bad_snapshots_with_their_codes() {
     assert_eq!(no_dir.code, 2, "{no_dir:?}");
 }
 
+/// The `text` blocks of `docs/cli.md`, in order.
+fn doc_text_blocks() -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("docs/cli.md")).unwrap();
+    text.split("```text\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_log_line_the_docs_show_is_a_batch_line_as_log_prints_it() {
+    let shown = &doc_text_blocks()[1];
+    let batch: CommittedBatch = serde_json::from_str(shown).expect("a batch line");
+    assert_eq!(batch.revision, 7);
+    assert_eq!(serde_json::to_string(&batch).unwrap() + "\n", *shown);
+}
+
 #[test]
 fn log_prints_one_line_per_batch_after_since_and_compact_checkpoints_the_head() {
     let root = tempfile::tempdir().unwrap();
@@ -453,6 +470,9 @@ fn every_db_command_exits_3_on_a_directory_that_is_not_a_store_or_fails_its_chec
         .expect("the batch is in the file");
     bytes[at + 4] ^= 0x02;
     std::fs::write(&db, bytes).unwrap();
+    // What the docs show is what a damaged store gives.
+    let export = run(&["db", "export", &s(&dir)]);
+    assert_eq!(export.stderr, doc_text_blocks()[2], "{export:?}");
     for args in [
         vec!["db".to_owned(), "export".into(), s(&dir)],
         vec!["db".into(), "log".into(), s(&dir)],

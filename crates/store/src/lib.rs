@@ -9,7 +9,7 @@
 //! write queued, stages each on a [`concurrent::Writer`](privgraph::concurrent::Writer),
 //! commits all the staged batches in one SQLite transaction, and only then publishes
 //! them to readers and answers. Reads go through a
-//! [`Reader`](privgraph::concurrent::Reader) and never wait for a write. [`load`],
+//! [`Reader`] and never wait for a write. [`load`],
 //! [`log`] and [`backup`] read a store while another process writes it.
 //!
 //! ```
@@ -150,6 +150,20 @@ impl Store {
     /// Opens the store in `dir` as its writer: takes the writer's lock
     /// ([`StoreError::Locked`] if another writer holds it), verifies and loads it, and
     /// starts the writer thread.
+    ///
+    /// ```
+    /// use privgraph::graph::{Author, Batch, Change, EntityKind, User};
+    /// use privgraph_store::{Config, Store};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &privgraph::snapshot::load(r#"{"version": 1}"#)?)?;
+    /// let store = Store::open(dir.path(), Config::default())?;   // locks, verifies, loads
+    /// let create = Change::Create { kind: EntityKind::User, id: "alice".into() };
+    /// let revision = store.handle().commit(Batch::new(Author::Library, vec![create]))?;  // durable
+    /// assert_eq!(revision, 1);
+    /// assert_eq!(store.reader().read().len::<User>(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(dir: impl AsRef<Path>, config: Config) -> Result<Store, StoreError> {
         let dir = dir.as_ref();
         // Refuse a directory that is not a store before leaving a lock file in it.
