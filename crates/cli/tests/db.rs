@@ -17,6 +17,15 @@ use privgraph::snapshot::{self, Snapshot};
 use privgraph_store::{Config, Store};
 use serde_json::Value;
 
+/// The tests of this file run one at a time: a child forked by one test holds copies
+/// of the parent's open files until it execs, a store's lock file held by another test
+/// included, which could make that test's next writer find its store locked.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -124,6 +133,7 @@ fn snapshot_files() -> Vec<(String, String)> {
 
 #[test]
 fn init_from_every_snapshot_of_the_repository_then_export_gives_the_same_graph() {
+    let _serial = one_at_a_time();
     let files = snapshot_files();
     let root = tempfile::tempdir().unwrap();
     let (mut valid, mut invalid) = (0, 0);
@@ -206,6 +216,7 @@ fn user(id: &str) -> Batch {
 
 #[test]
 fn init_refuses_a_store_a_busy_directory_and_bad_snapshots_with_their_codes() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("empty");
     let init = run(&["db", "init", &s(&dir)]);
@@ -267,6 +278,7 @@ fn doc_text_blocks() -> Vec<String> {
 
 #[test]
 fn the_log_line_the_docs_show_is_a_batch_line_as_log_prints_it() {
+    let _serial = one_at_a_time();
     let shown = &doc_text_blocks()[1];
     let batch: CommittedBatch = serde_json::from_str(shown).expect("a batch line");
     assert_eq!(batch.revision, 7);
@@ -275,6 +287,7 @@ fn the_log_line_the_docs_show_is_a_batch_line_as_log_prints_it() {
 
 #[test]
 fn log_prints_one_line_per_batch_after_since_and_compact_checkpoints_the_head() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let dir = new_store(root.path());
     let store = Store::open(&dir, Config::default()).unwrap();
@@ -348,6 +361,7 @@ fn log_prints_one_line_per_batch_after_since_and_compact_checkpoints_the_head() 
 
 #[test]
 fn a_second_writer_exits_5_while_readers_and_backups_work() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let dir = new_store(root.path());
     let store = Store::open(&dir, Config::default()).unwrap();
@@ -431,6 +445,7 @@ fn a_second_writer_exits_5_while_readers_and_backups_work() {
 
 #[test]
 fn init_of_a_locked_directory_exits_5() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let dir = new_store(root.path());
     let _writer = Store::open(&dir, Config::default()).unwrap();
@@ -440,6 +455,7 @@ fn init_of_a_locked_directory_exits_5() {
 
 #[test]
 fn every_db_command_exits_3_on_a_directory_that_is_not_a_store_or_fails_its_check() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let nothing = root.path().join("nothing");
     let copy = s(&root.path().join("copy"));
@@ -504,6 +520,7 @@ fn every_db_command_exits_3_on_a_directory_that_is_not_a_store_or_fails_its_chec
 
 #[test]
 fn check_and_explain_read_a_store_wherever_they_read_a_snapshot() {
+    let _serial = one_at_a_time();
     let root = tempfile::tempdir().unwrap();
     let dir = new_store(root.path());
     let store = Store::open(&dir, Config::default()).unwrap();

@@ -241,7 +241,7 @@ impl Store {
                 let _ = tx.send(r);
             }),
         });
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
+        rx.recv().unwrap_or_else(|_| Err(writer::closed()))
     }
 
     /// The durability settings in force on the writer's connection, as SQLite reports
@@ -253,7 +253,7 @@ impl Store {
                 let _ = tx.send(r);
             }),
         });
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
+        rx.recv().unwrap_or_else(|_| Err(writer::closed()))
     }
 
     /// Stops the writer once every write queued before this call is answered, and
@@ -274,13 +274,6 @@ impl Store {
 impl Drop for Store {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-fn stopped() -> StoreError {
-    StoreError::Io {
-        context: "the store's writer".to_owned(),
-        message: "it has stopped".to_owned(),
     }
 }
 

@@ -256,7 +256,8 @@ impl Job {
     }
 }
 
-fn closed() -> StoreError {
+/// The error of a request to a writer thread that has stopped.
+pub(crate) fn closed() -> StoreError {
     StoreError::Io {
         context: "the store's writer".to_owned(),
         message: "it has stopped".to_owned(),

@@ -16,6 +16,15 @@ use privgraph_store::{init, load, log};
 
 const WRITER: &str = env!("CARGO_BIN_EXE_store-test-writer");
 
+/// The tests of this file run one at a time: a child forked by one test holds copies
+/// of the parent's open files until it execs, the lock file another test just opened
+/// included, which would make that test's own child find its store locked.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 const START: &str = r#"{"version": 1, "users": [{"id": "u1"}],
     "groups": [{"id": "g0", "users": {"u1": ["group_view"]}}]}"#;
 
@@ -129,6 +138,7 @@ fn spawn_crash_writer(dir: &Path, nonce: u64) -> Child {
 
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_write() {
+    let _serial = one_at_a_time();
     let cycles = env_number("PRIVGRAPH_CRASH_CYCLES").unwrap_or(100);
     let seed = env_number("PRIVGRAPH_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -187,6 +197,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
 
 #[test]
 fn a_full_disk_fails_writes_leaves_the_graph_unchanged_and_loses_no_acknowledged_one() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let mut replayed = snapshot::load(START).unwrap();
     init(dir.path(), &replayed).unwrap();
@@ -232,6 +243,7 @@ fn a_full_disk_fails_writes_leaves_the_graph_unchanged_and_loses_no_acknowledged
 
 #[test]
 fn a_directory_the_writer_cannot_write_gives_an_error_and_changes_nothing() {
+    let _serial = one_at_a_time();
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let parent = tempfile::tempdir().unwrap();
