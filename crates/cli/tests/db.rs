@@ -502,7 +502,7 @@ fn every_db_command_exits_3_on_a_directory_that_is_not_a_store_or_fails_its_chec
             "{out:?}"
         );
     }
-    // `check` and `explain` read the same store: invalid content (3 is `deny` there).
+    // `check` and `explain` read the same store: invalid content, exit 1 (3 is `deny` there).
     let check = run(&[
         "check",
         "--data",
@@ -514,7 +514,7 @@ fn every_db_command_exits_3_on_a_directory_that_is_not_a_store_or_fails_its_chec
         "--privilege",
         "handle_service_view",
     ]);
-    assert_eq!(check.code, 4, "{check:?}");
+    assert_eq!(check.code, 1, "{check:?}");
     assert!(check.stderr.contains("revision 4"), "{check:?}");
 }
 
@@ -574,6 +574,29 @@ fn check_and_explain_read_a_store_wherever_they_read_a_snapshot() {
         (0, "allow\ndeny\n"),
         "{batch:?}"
     );
+
+    // `check --operation` decides a request against the store's head too.
+    let operation = |user: &str| {
+        run(&[
+            "check",
+            "--data",
+            &data,
+            "--user",
+            user,
+            "--operation",
+            "PATCH /handle_services/hs1/groups/team/privileges",
+            "--body",
+            r#"{"grant": ["handle_service_view"]}"#,
+        ])
+    };
+    let alice = operation("alice");
+    assert_eq!(
+        (alice.code, alice.stdout.as_str()),
+        (0, "allow\n"),
+        "{alice:?}"
+    );
+    let bob = operation("bob");
+    assert_eq!((bob.code, bob.stdout.as_str()), (3, "deny\n"), "{bob:?}");
 
     let start = root.path().join("start.json");
     let both = question("check", "--data", &data, "handle_service_view");
