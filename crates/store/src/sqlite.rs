@@ -95,10 +95,25 @@ pub(crate) fn existing_db(dir: &Path) -> Result<PathBuf, StoreError> {
         Ok(_) => {}
     }
     match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => Ok(path),
-        Ok(_) => Err(not_a_store(format!("{DB_FILE} is not a file"))),
-        Err(_) => Err(not_a_store(format!("it has no {DB_FILE}"))),
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err(not_a_store(format!("{DB_FILE} is not a file"))),
+        Err(_) => return Err(not_a_store(format!("it has no {DB_FILE}"))),
     }
+    // Told by the header before anything is opened or locked: SQLite would take
+    // another file for a damaged database.
+    let mut header = [0u8; 16];
+    let read = File::open(&path).and_then(|mut file| {
+        use std::io::Read;
+        file.read_exact(&mut header)
+    });
+    match read {
+        Err(err) if err.kind() != std::io::ErrorKind::UnexpectedEof => {
+            return Err(not_a_store(format!("cannot read {DB_FILE}: {err}")));
+        }
+        Ok(()) if &header == b"SQLite format 3\0" => {}
+        _ => return Err(not_a_store(format!("{DB_FILE} is not an SQLite database"))),
+    }
+    Ok(path)
 }
 
 /// Opens a connection that writes, with WAL and `synchronous=FULL`, and checks that both
