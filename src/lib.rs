@@ -19,7 +19,7 @@ pub mod privileges;
 pub mod rest;
 pub mod scenario;
 pub mod snapshot;
-
+pub mod watch;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
