@@ -2,7 +2,8 @@
 //!
 //! [`Model`] (in `tests/support/model.rs`, shared with the lookup and watch tests) keeps
 //! only direct relations (string ids, raw bit masks) and computes every effective
-//! relation from scratch, by a plain graph search, each time it is asked. A proptest
+//! relation from scratch, by a plain graph search, each time it is asked (Onezone's
+//! rules of effective privileges, oz privileges and space owners). A proptest
 //! drives random operation sequences — successful and failing ones, through live and
 //! stale keys — into both the model and a `Graph`, and after every step compares every
 //! query of the graph's public API with the model's answer.
@@ -1543,7 +1544,7 @@ fn join(group: usize, user: usize, privs: u8) -> Op {
     )
 }
 
-/// Handle-services §5.2: `hs0` has user alice (u0) [view], groups teamA (g0)
+/// Onezone's handle-service example: `hs0` has user alice (u0) [view], groups teamA (g0)
 /// [list, register] and teamB (g1) [update‑ish]; core (g2) in both teams; alice and bob
 /// (u1) in core; carol (u2) in teamB. Masks over the chosen handle-service flags:
 /// bit0 delete, bit1 list_handles, bit2 register_handle, bit3 view.

@@ -433,7 +433,7 @@ impl Model {
             });
         }
         if tk == TargetKind::Space && mt == MemberType::User {
-            // Onezone ends an ownership with the owner's direct membership.
+            // Onezone keeps an owner a direct member.
             if let Some(owners) = self.owners.get_mut(t) {
                 owners.remove(m);
             }
