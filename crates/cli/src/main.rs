@@ -518,18 +518,7 @@ fn decide(args: &CheckArgs, operation: &str, out: &mut impl Write) -> Result<Exi
     };
     writeln!(out, "{word}").map_err(Failure::output)?;
     if args.explain {
-        let line = match &decision {
-            Decision::Allowed { reason, problem } => serde_json::json!({
-                "decision": decision.as_str(),
-                "reason": reason,
-                "problem": problem.clone().map(rest::Body::Error),
-            }),
-            Decision::Denied(denial) => {
-                serde_json::json!({"decision": decision.as_str(), "reason": denial})
-            }
-            Decision::NotFound => serde_json::json!({"decision": decision.as_str()}),
-        };
-        write_json(out, &line)?;
+        write_json(out, &rest::DecisionBody(&decision))?;
     }
     Ok(code)
 }
