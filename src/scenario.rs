@@ -34,6 +34,7 @@ use std::fmt;
 use std::io::Write;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::logic::{Auth, Engine};
@@ -93,7 +94,7 @@ pub enum ScenarioError {
 struct Line<'a> {
     step: usize,
     status: u16,
-    body: Option<&'a Value>,
+    body: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<&'a str>,
 }
@@ -239,6 +240,8 @@ pub struct StepRecord<'a> {
     pub status: u16,
     /// The answer's body (`None` when it has none).
     pub body: Option<&'a Value>,
+    /// The answer's body as sent, keys in Onezone's order (`None` when it has none).
+    pub body_text: Option<&'a str>,
     /// The answer's location (for a 201).
     pub location: Option<&'a str>,
     /// How many expectations the step checked (0, 1 or 2).
@@ -265,8 +268,7 @@ impl fmt::Display for StepRecord<'_> {
             write!(f, " {id}")?;
         } else if let Some(location) = self.location {
             write!(f, " {location}")?;
-        } else if let Some(body) = self.body {
-            let text = body.to_string();
+        } else if let Some(text) = self.body_text {
             match text.char_indices().nth(BODY_SHOWN) {
                 Some((cut, _)) => write!(f, " {}…", &text[..cut])?,
                 None => write!(f, " {text}")?,
@@ -279,11 +281,14 @@ impl fmt::Display for StepRecord<'_> {
         };
         write!(f, "  {verdict}")?;
         for m in self.mismatches {
+            let actual = match (m.field, self.body_text) {
+                ("body", Some(text)) => text.to_owned(),
+                _ => m.actual.to_string(),
+            };
             write!(
                 f,
-                "\n  expected {field}: {}\n  actual {field}:   {}",
+                "\n  expected {field}: {}\n  actual {field}:   {actual}",
                 m.expected,
-                m.actual,
                 field = m.field
             )?;
         }
@@ -326,14 +331,15 @@ pub fn replay_with(
 /// use privgraph::scenario::Answer;
 /// let answer = Answer::from(privgraph::rest::handle(&mut Default::default(),
 ///     &privgraph::logic::Auth::Root, "GET", "/groups", b""));
-/// assert_eq!((answer.status, answer.body), (200, Some(serde_json::json!({"groups": []}))));
+/// assert_eq!((answer.status, answer.body.as_deref()), (200, Some(r#"{"groups":[]}"#)));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     /// The HTTP status.
     pub status: u16,
-    /// The JSON body, `None` when the answer has none.
-    pub body: Option<Value>,
+    /// The JSON body as sent (keys in the order they came), `None` when the answer
+    /// has none.
+    pub body: Option<String>,
     /// The created resource's path, for a `201` (without scheme, host and prefix).
     pub location: Option<String>,
 }
@@ -342,7 +348,7 @@ impl From<rest::Response> for Answer {
     fn from(response: rest::Response) -> Answer {
         Answer {
             status: response.status,
-            body: response.json(),
+            body: response.to_json_string(),
             location: response.location,
         }
     }
@@ -418,11 +424,22 @@ impl Scenario {
             };
             let answer = send(&auth, &step.method, &path, &body)
                 .map_err(|source| ScenarioError::Send { step: n, source })?;
-            let body_json = answer.body.clone().unwrap_or(Value::Null);
+            let not_json = |err: serde_json::Error| ScenarioError::Send {
+                step: n,
+                source: std::io::Error::other(format!("the answer's body is not JSON: {err}")),
+            };
+            let raw = match &answer.body {
+                Some(text) => Some(RawValue::from_string(text.clone()).map_err(not_json)?),
+                None => None,
+            };
+            let body_json = match &raw {
+                Some(raw) => serde_json::from_str(raw.get()).map_err(not_json)?,
+                None => Value::Null,
+            };
             let line = Line {
                 step: n,
                 status: answer.status,
-                body: answer.body.as_ref(),
+                body: raw.as_deref(),
                 location: answer.location.as_deref(),
             };
             writeln!(out, "{}", serde_json::to_string(&line)?)?;
@@ -473,7 +490,8 @@ impl Scenario {
                 method: &step.method,
                 path: &path,
                 status: answer.status,
-                body: answer.body.as_ref(),
+                body: raw.as_ref().map(|_| &body_json),
+                body_text: answer.body.as_deref(),
                 location: answer.location.as_deref(),
                 expectations,
                 mismatches: &report.mismatches[failed_before..],

@@ -2,6 +2,7 @@
 //! makes itself (before or around the adapter), with Onezone's error bodies.
 
 use privgraph::rest;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// One answer, before it becomes an HTTP response.
@@ -108,69 +109,78 @@ pub(crate) enum Refusal {
 
 impl Refusal {
     pub fn answer(&self) -> Answer {
-        let (status, body) = match self {
+        let (status, id, details, description) = match self {
             Refusal::InvalidToken => (
                 401,
-                json!({"error": {
-                    "id": "unauthorized",
-                    "details": {"authError": {
-                        "id": "badToken",
-                        "description": "Provided token could not be understood by the server.",
-                    }},
-                    "description": "Provided authentication is not valid (see details).",
-                }}),
+                "unauthorized",
+                Some(Details::AuthError {
+                    auth_error: Problem {
+                        id: "badToken",
+                        description: "Provided token could not be understood by the server.",
+                    },
+                }),
+                "Provided authentication is not valid (see details).".to_owned(),
             ),
             Refusal::NotJson => (
                 415,
-                json!({"error": {
-                    "id": "unsupportedMediaType",
-                    "description": "The request body must be JSON, sent with Content-Type: application/json.",
-                }}),
+                "unsupportedMediaType",
+                None,
+                "The request body must be JSON, sent with Content-Type: application/json."
+                    .to_owned(),
             ),
-            Refusal::BadMessage(why) | Refusal::BrokenBody(why) => (400, bad_message(why)),
+            Refusal::BadMessage(why) | Refusal::BrokenBody(why) => (
+                400,
+                "badMessage",
+                Some(Details::Message { message: why }),
+                "This message could not be understood by the server.".to_owned(),
+            ),
             Refusal::BodyTimeout => (
                 408,
-                json!({"error": {
-                    "id": "timeout",
-                    "description": "Operation timed out: the request body did not arrive in time.",
-                }}),
+                "timeout",
+                None,
+                "Operation timed out: the request body did not arrive in time.".to_owned(),
             ),
             Refusal::NotYet { wanted, current } => (
                 503,
-                json!({"error": {
-                    "id": "serviceUnavailable",
-                    "details": {"revision": wanted, "current": current},
-                    "description": format!(
-                        "Revision {wanted} was not reached in time (the graph is at revision {current}); try again later."
-                    ),
-                }}),
+                "serviceUnavailable",
+                Some(Details::Revision {
+                    revision: *wanted,
+                    current: *current,
+                }),
+                format!(
+                    "Revision {wanted} was not reached in time (the graph is at revision {current}); try again later."
+                ),
             ),
             Refusal::Storage { unavailable: true } => (
                 503,
-                json!({"error": {
-                    "id": "serviceUnavailable",
-                    "description": "The store is not accepting writes; try again later.",
-                }}),
+                "serviceUnavailable",
+                None,
+                "The store is not accepting writes; try again later.".to_owned(),
             ),
             Refusal::Storage { unavailable: false } => (
                 500,
-                json!({"error": {
-                    "id": "internalServerError",
-                    "description": "The server has encountered an error while processing this request.",
-                }}),
+                "internalServerError",
+                None,
+                "The server has encountered an error while processing this request.".to_owned(),
             ),
             Refusal::KeyReused { first } => (
                 422,
-                json!({"error": {
-                    "id": "idempotencyKeyReused",
-                    "details": {"request": first},
-                    "description": format!(
-                        "This Idempotency-Key was used for another request ({first}); use a new key for a new request."
-                    ),
-                }}),
+                "idempotencyKeyReused",
+                Some(Details::Request { request: first }),
+                format!(
+                    "This Idempotency-Key was used for another request ({first}); use a new key for a new request."
+                ),
             ),
         };
-        let mut answer = Answer::json(status, &body);
+        let body = ErrorBody {
+            error: ErrorObject {
+                id,
+                details,
+                description,
+            },
+        };
+        // Plain structs of strings and numbers: they always serialize.
+        let mut answer = Answer::text(status, serde_json::to_string(&body).unwrap_or_default());
         match self {
             Refusal::NotYet { .. } | Refusal::Storage { unavailable: true } => {
                 answer.retry_after = Some(1);
@@ -182,27 +192,54 @@ impl Refusal {
     }
 }
 
-/// Onezone's `badMessage`, with what could not be understood.
-fn bad_message(message: &str) -> Value {
-    json!({"error": {
-        "id": "badMessage",
-        "details": {"message": message},
-        "description": "This message could not be understood by the server.",
-    }})
+/// `{"error": {"id", "details"?, "description"}}`, keys in Onezone's order.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorObject<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorObject<'a> {
+    id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details<'a>>,
+    description: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Details<'a> {
+    AuthError {
+        #[serde(rename = "authError")]
+        auth_error: Problem,
+    },
+    Message {
+        message: &'a str,
+    },
+    Revision {
+        revision: u64,
+        current: u64,
+    },
+    Request {
+        request: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+struct Problem {
+    id: &'static str,
+    description: &'static str,
 }
 
 /// What a write's answer is stored as with its idempotency key: the request it
 /// answered and the answer, so that a retry gets it back byte for byte.
 pub(crate) fn encode_stored(request: &str, answer: &Answer) -> Vec<u8> {
-    let body = answer
-        .body
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok());
+    // The body as its text, so a retry gets the same bytes (key order included).
     json!({
         "request": request,
         "status": answer.status,
         "location": answer.location,
-        "body": body,
+        "body": answer.body,
     })
     .to_string()
     .into_bytes()
@@ -224,7 +261,7 @@ pub(crate) fn decode_stored(request: &str, bytes: &[u8]) -> Result<Answer, Refus
         .ok_or(damaged)?;
     Ok(Answer {
         status,
-        body: (!stored["body"].is_null()).then(|| stored["body"].to_string()),
+        body: stored["body"].as_str().map(str::to_owned),
         location: stored["location"].as_str().map(str::to_owned),
         ..Answer::empty(status)
     })
@@ -258,11 +295,21 @@ mod tests {
     }
 
     #[test]
-    fn the_invalid_token_answer_is_onezones() {
+    fn the_invalid_token_answer_is_onezones_in_onezones_key_order() {
         let answer = Refusal::InvalidToken.answer();
-        let body: Value = serde_json::from_str(answer.body.as_deref().unwrap()).unwrap();
         assert_eq!(answer.status, 401);
-        assert_eq!(body["error"]["id"], "unauthorized");
-        assert_eq!(body["error"]["details"]["authError"]["id"], "badToken");
+        assert_eq!(
+            answer.body.as_deref(),
+            Some(
+                r#"{"error":{"id":"unauthorized","details":{"authError":{"id":"badToken","description":"Provided token could not be understood by the server."}},"description":"Provided authentication is not valid (see details)."}}"#
+            )
+        );
+        let plain = Refusal::NotJson.answer();
+        assert!(
+            plain
+                .body
+                .unwrap()
+                .starts_with(r#"{"error":{"id":"unsupportedMediaType","description":"#)
+        );
     }
 }
