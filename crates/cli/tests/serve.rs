@@ -1191,3 +1191,121 @@ fn exit_codes_follow_the_contract() {
     }
     drop(server);
 }
+
+// ---------------------------------------------------------------------------
+// The README's calls
+// ---------------------------------------------------------------------------
+
+/// One `curl` call of the README and the lines it shows as the answer.
+struct Call {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: String,
+    shown: Vec<String>,
+}
+
+/// The `curl` calls of the README's server section, each with the lines shown under
+/// it: its single-quoted arguments are taken as a shell takes them.
+fn readme_calls() -> Vec<Call> {
+    let readme = std::fs::read_to_string(repository("README.md")).unwrap();
+    let section = &readme[readme.find("## The server").unwrap()..];
+    let section = &section[..section[3..].find("\n## ").unwrap()];
+    let mut calls = Vec::new();
+    let mut lines = section.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("curl ") {
+            continue;
+        }
+        let mut command = line.trim_end_matches('\\').to_owned();
+        let mut continued = line.ends_with('\\');
+        while continued {
+            let next = lines.next().unwrap();
+            continued = next.ends_with('\\');
+            command.push(' ');
+            command.push_str(next.trim().trim_end_matches('\\'));
+        }
+        // Words, with '…' quoting.
+        let mut words = Vec::new();
+        let mut rest = command.as_str();
+        while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+            rest = &rest[start..];
+            let (word, after) = match rest.strip_prefix('\'') {
+                Some(quoted) => {
+                    let end = quoted.find('\'').unwrap();
+                    (&quoted[..end], &quoted[end + 1..])
+                }
+                None => rest.split_at(rest.find(char::is_whitespace).unwrap_or(rest.len())),
+            };
+            words.push(word.to_owned());
+            rest = after;
+        }
+        let mut call = Call {
+            method: "GET".into(),
+            url: String::new(),
+            headers: Vec::new(),
+            body: String::new(),
+            shown: Vec::new(),
+        };
+        let mut words = words.into_iter().skip(1);
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "-X" => call.method = words.next().unwrap(),
+                "-H" => {
+                    let header = words.next().unwrap();
+                    let (name, value) = header.split_once(": ").unwrap();
+                    call.headers.push((name.to_owned(), value.to_owned()));
+                }
+                "-d" => call.body = words.next().unwrap(),
+                "-i" | "-s" => {}
+                url => call.url = url.to_owned(),
+            }
+        }
+        while let Some(line) = lines.next_if(|l| !l.trim().is_empty() && !l.starts_with("```")) {
+            call.shown.push(line.to_owned());
+        }
+        calls.push(call);
+    }
+    calls
+}
+
+#[test]
+fn the_readme_calls_answer_what_the_readme_shows() {
+    let seeds: Value =
+        serde_json::from_str(&std::fs::read_to_string(repository("examples/seeds.json")).unwrap())
+            .unwrap();
+    let dir = store(&seeds["snapshot"]);
+    let tokens = tokens_file(
+        dir.path(),
+        &BTreeMap::from([
+            ("alice-token".to_owned(), "user:alice".to_owned()),
+            ("carol-token".to_owned(), "user:carol".to_owned()),
+            ("root-token".to_owned(), "root".to_owned()),
+        ]),
+    );
+    let server = Served::start(&data(&dir), &["--tokens", tokens.to_str().unwrap()]);
+    let calls = readme_calls();
+    assert_eq!(calls.len(), 5, "the README shows five calls");
+    let agent = agent();
+    for call in calls {
+        let url = call.url.replace("127.0.0.1:8080", &server.addr);
+        let headers: Vec<(&str, &str)> = call
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let reply = send(&agent, &call.method, &url, &headers, call.body.as_bytes()).unwrap();
+        for shown in &call.shown {
+            if let Some(status) = shown.strip_prefix("HTTP/1.1 ") {
+                assert!(
+                    status.starts_with(&reply.status.to_string()),
+                    "{shown} vs {reply:?}"
+                );
+            } else if let Some((name, value)) = shown.split_once(": ") {
+                assert_eq!(reply.header(name), Some(value), "{}", call.url);
+            } else {
+                assert_eq!(&reply.body, shown, "{}", call.url);
+            }
+        }
+    }
+}
