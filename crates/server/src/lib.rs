@@ -5,7 +5,7 @@
 //!
 //! The server is a thin layer: every request is routed, authorized, validated and
 //! answered by `privgraph::rest` and the library. Reads are answered from the
-//! store's [`Reader`](privgraph::concurrent::Reader) and never wait for a write;
+//! store's [`Reader`] and never wait for a write;
 //! writes go through the store's [`WriteHandle`](privgraph_store::WriteHandle) (one
 //! writer, group commit), and a write's `2xx` is sent only after its batch is
 //! durable. Every answer carries `X-Privgraph-Revision`, the revision it reflects.
