@@ -26,11 +26,14 @@
 //! until the host's transaction ends: every other writer, on every replica, waits
 //! for it (see [`HostWrite`]).
 //!
-//! ```no_run
+//! ```
 //! use privgraph::graph::{Author, Batch, Change, EntityKind, Graph, User};
 //! use privgraph_store::postgres::{self, Replica, ReplicaConfig};
 //!
-//! let url = "postgresql://privgraph@127.0.0.1:5432/authz";
+//! # // A throwaway server for this example (the repository's test support).
+//! # let Some(cluster) = privgraph_testpg::Cluster::start() else { return Ok(()) };
+//! # let url = &cluster.create_database("authz");
+//! // let url = "postgresql://privgraph@127.0.0.1:5432/authz";
 //! postgres::init(url, &Graph::new())?;
 //! let (a, b) = (Replica::open(url, ReplicaConfig::default())?, Replica::open(url, ReplicaConfig::default())?);
 //! let create = Change::Create { kind: EntityKind::User, id: "alice".into() };
@@ -41,14 +44,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! (The examples of this module need a PostgreSQL server; the crate's tests start one.)
+//! (The other examples of this module need a server and are only compiled.)
 //!
 //! # Durability
 //!
 //! A write is acknowledged only after PostgreSQL's `COMMIT` of the transaction holding
 //! its batch returned. Opening a replica, and `init`, refuse a server whose `fsync`
 //! is off or whose `synchronous_commit` is off
-//! ([`StoreError::DatabaseNotDurable`](crate::StoreError::DatabaseNotDurable)), since
+//! ([`StoreError::DatabaseNotDurable`]), since
 //! either lets an acknowledged commit be lost. When the connection fails during the
 //! `COMMIT` itself, the write is answered with a storage error that says its outcome
 //! is unknown: the batch may have been stored, and the replica then applies it from
@@ -185,7 +188,7 @@ fn blocking<T: Send>(
 
 /// Creates a store in the database at `url` holding `graph` at revision 0: the
 /// `privgraph_*` tables, in one transaction
-/// ([`StoreError::AlreadyInDatabase`](crate::StoreError::AlreadyInDatabase) if they
+/// ([`StoreError::AlreadyInDatabase`] if they
 /// exist). Blocks until done.
 ///
 /// ```no_run
