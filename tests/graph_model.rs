@@ -2,7 +2,7 @@
 //!
 //! [`Model`] keeps only direct relations (string ids, raw bit masks) and computes every
 //! effective relation from scratch, by a plain graph search, each time it is asked
-//! (design §2; reference: groups §5, handle services §5.1, spaces §1.2–1.3). A proptest
+//! (Onezone's rules of effective privileges, oz privileges and space owners). A proptest
 //! drives random operation sequences — successful and failing ones, through live and
 //! stale keys — into both the model and a `Graph`, and after every step compares every
 //! query of the graph's public API with the model's answer.
@@ -207,7 +207,7 @@ impl Model {
         self.direct.get(&t)?.get(&m).copied()
     }
 
-    /// Design §2: direct privileges ∪ those of every direct member group of `t` that
+    /// Direct privileges ∪ those of every direct member group of `t` that
     /// `m` belongs to (`eg` = `eff_groups(m)`); `None` when neither exists.
     fn eff_privs(&self, m: Mem, t: Tgt, eg: &BTreeSet<Id>) -> Option<u8> {
         let members = self.direct.get(&t)?;
@@ -460,7 +460,7 @@ impl Model {
             });
         }
         if tk == TargetKind::Space && mt == MemberType::User {
-            // An owner is always a direct member (spaces §1.2).
+            // Onezone keeps an owner a direct member.
             if let Some(owners) = self.owners.get_mut(t) {
                 owners.remove(m);
             }
@@ -2060,7 +2060,7 @@ fn join(group: usize, user: usize, privs: u8) -> Op {
     )
 }
 
-/// Handle-services §5.2: `hs0` has user alice (u0) [view], groups teamA (g0)
+/// Onezone's handle-service example: `hs0` has user alice (u0) [view], groups teamA (g0)
 /// [list, register] and teamB (g1) [update‑ish]; core (g2) in both teams; alice and bob
 /// (u1) in core; carol (u2) in teamB. Masks over the chosen handle-service flags:
 /// bit0 delete, bit1 list_handles, bit2 register_handle, bit3 view.
