@@ -551,3 +551,63 @@ fn a_host_transaction_holds_every_other_write_until_it_ends() {
         "{written:?}"
     );
 }
+
+/// Reads `opened R C` then `ack` lines of a `store-test-replica` child until it has
+/// `acks` of them: (R, C, the acknowledged (revision, id) pairs).
+fn replica_process(url: &str, nonce: &str, acks: usize) -> (u64, u64, Vec<(u64, String)>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_store-test-replica"))
+        .args([url, nonce])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let opened = lines.next().unwrap().unwrap();
+    let [_, revision, checkpoint] = opened.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("{opened}")
+    };
+    let mut acked = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let [_, revision, id] = line.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("{line}")
+        };
+        acked.push((revision.parse().unwrap(), id.to_owned()));
+        if acked.len() == acks {
+            break;
+        }
+    }
+    // SIGKILL, in the middle of its next write.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (
+        revision.parse().unwrap(),
+        checkpoint.parse().unwrap(),
+        acked,
+    )
+}
+
+#[test]
+fn a_replica_killed_with_sigkill_restarts_from_its_checkpoint_and_the_log() {
+    let Some((_cluster, url)) = store("sigkill") else {
+        return;
+    };
+    let follower = Replica::open(&url, config()).unwrap();
+    let (opened, from, first) = replica_process(&url, "first", 50);
+    assert_eq!((opened, from), (0, 0));
+    let (reopened, from, second) = replica_process(&url, "second", 10);
+    // It loaded a checkpoint its first life wrote and replayed the log after it: every
+    // acknowledged write is there, and it went on at the next revision.
+    assert!(reopened >= 50, "{reopened}");
+    assert!(from >= 40 && from <= reopened, "{from}");
+    assert_eq!(second[0].0, reopened + 1);
+    let head = log_of(&url).len() as u64;
+    let graph = follower.at_least(head, WAIT).unwrap();
+    for (_, id) in first.iter().chain(&second) {
+        assert!(
+            graph.key::<User>(id).is_some(),
+            "{id} was acknowledged and lost"
+        );
+    }
+    assert_eq!(&*graph, &replay(&url));
+}
