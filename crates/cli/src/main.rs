@@ -150,24 +150,24 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Subcommand)]
 enum DbCommand {
-    /// Create a store in DIR (new or empty), empty or holding a snapshot, at revision 0;
-    /// prints {"revision": 0}.
+    /// Create a store in DIR (new or empty), or in the PostgreSQL database at --postgres
+    /// URL, empty or holding a snapshot, at revision 0; prints {"revision": 0}.
     Init {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// A snapshot file (JSON, format v1) to start from.
         #[arg(long, value_name = "SNAPSHOT")]
         from: Option<PathBuf>,
     },
     /// Print the store's head state as snapshot JSON (format v1, compact).
     Export {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Print one JSON line per batch after revision R (default 0: every batch).
     Log {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Print the batches after this revision.
         #[arg(long, value_name = "R", default_value_t = 0)]
         since: u64,
@@ -185,6 +185,35 @@ enum DbCommand {
         /// The copy's directory.
         to_dir: PathBuf,
     },
+}
+
+/// A store: a directory, or a PostgreSQL database.
+#[derive(Args)]
+#[group(id = "store", required = true, multiple = false, args = ["dir", "postgres"])]
+struct StoreArg {
+    /// The store's directory.
+    dir: Option<PathBuf>,
+    /// A PostgreSQL database instead of a directory, e.g.
+    /// postgresql://USER:PASSWORD@HOST:PORT/NAME.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+/// Where a store is.
+enum StoreAt<'a> {
+    Dir(&'a Path),
+    Postgres(&'a str),
+}
+
+impl StoreArg {
+    fn at(&self) -> StoreAt<'_> {
+        match (&self.dir, &self.postgres) {
+            (_, Some(url)) => StoreAt::Postgres(url),
+            (Some(dir), None) => StoreAt::Dir(dir),
+            // clap's group requires one of the two.
+            (None, None) => StoreAt::Dir(Path::new(".")),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -224,7 +253,7 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
-#[group(id = "source", required = true, multiple = false, args = ["snapshot", "data"])]
+#[group(id = "source", required = true, multiple = false, args = ["snapshot", "data", "postgres"])]
 struct Source {
     /// The snapshot file (JSON, format v1).
     #[arg(long)]
@@ -232,27 +261,34 @@ struct Source {
     /// A store's directory: its head state is read (while a writer runs, too).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// A store in a PostgreSQL database: its head state is read.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 impl Source {
     /// The graph: a snapshot's, or a store's head.
     fn load(&self) -> Result<Graph, Failure> {
-        match (&self.snapshot, &self.data) {
-            (Some(path), _) => load_graph(path),
-            (None, Some(dir)) => privgraph_store::load(dir).map_err(|err| {
-                // A store that fails its check is invalid content; any other failure
-                // is input that cannot be read (exit 3 is `deny` here).
-                let code = match err {
-                    StoreError::Corrupt { .. } | StoreError::Version { .. } => exit::INVALID,
-                    _ => exit::USAGE,
-                };
-                Failure::new(code, err)
-            }),
-            (None, None) => Err(Failure::new(
-                exit::USAGE,
-                "give --snapshot FILE or --data DIR",
-            )),
-        }
+        let stored = match (&self.snapshot, &self.data, &self.postgres) {
+            (Some(path), _, _) => return load_graph(path),
+            (None, Some(dir), _) => privgraph_store::load(dir),
+            (None, None, Some(url)) => privgraph_store::postgres::load(url),
+            (None, None, None) => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "give --snapshot FILE, --data DIR or --postgres URL",
+                ));
+            }
+        };
+        stored.map_err(|err| {
+            // A store that fails its check is invalid content; any other failure
+            // is input that cannot be read (exit 3 is `deny` here).
+            let code = match err {
+                StoreError::Corrupt { .. } | StoreError::Version { .. } => exit::INVALID,
+                _ => exit::USAGE,
+            };
+            Failure::new(code, err)
+        })
     }
 }
 
@@ -507,11 +543,14 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
 /// The exit code of a store failure, as every `db` command gives it.
 fn store_failure(err: StoreError) -> Failure {
     let code = match err {
-        StoreError::NotAStore { .. } | StoreError::Corrupt { .. } | StoreError::Version { .. } => {
-            exit::NOT_A_STORE
-        }
+        StoreError::NotAStore { .. }
+        | StoreError::NoStoreInDatabase { .. }
+        | StoreError::Corrupt { .. }
+        | StoreError::Version { .. } => exit::NOT_A_STORE,
         StoreError::Locked { .. } => exit::LOCKED,
-        StoreError::AlreadyAStore { .. } => exit::ALREADY_A_STORE,
+        StoreError::AlreadyAStore { .. } | StoreError::AlreadyInDatabase { .. } => {
+            exit::ALREADY_A_STORE
+        }
         _ => exit::USAGE,
     };
     Failure::new(code, err)
@@ -519,7 +558,7 @@ fn store_failure(err: StoreError) -> Failure {
 
 fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
     let revision = match command {
-        DbCommand::Init { dir, from } => {
+        DbCommand::Init { store, from } => {
             let graph = match &from {
                 None => Graph::new(),
                 Some(path) => {
@@ -527,18 +566,30 @@ fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
                     load_graph(path)?
                 }
             };
-            privgraph_store::init(&dir, &graph).map_err(store_failure)?;
+            match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::init(dir, &graph),
+                StoreAt::Postgres(url) => privgraph_store::postgres::init(url, &graph),
+            }
+            .map_err(store_failure)?;
             0
         }
-        DbCommand::Export { dir } => {
-            let graph = privgraph_store::load(&dir).map_err(store_failure)?;
+        DbCommand::Export { store } => {
+            let graph = match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::load(dir),
+                StoreAt::Postgres(url) => privgraph_store::postgres::load(url),
+            }
+            .map_err(store_failure)?;
             writeln!(out, "{}", snapshot::save(&graph)).map_err(Failure::output)?;
             return Ok(ExitCode::SUCCESS);
         }
-        DbCommand::Log { dir, since } => {
+        DbCommand::Log { store, since } => {
             let mut out = BufWriter::new(out);
-            privgraph_store::log(&dir, since, |line| writeln!(out, "{line}"))
-                .map_err(store_failure)?;
+            let line = |line: &str| writeln!(out, "{line}");
+            match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::log(dir, since, line),
+                StoreAt::Postgres(url) => privgraph_store::postgres::log(url, since, line),
+            }
+            .map_err(store_failure)?;
             out.flush().map_err(Failure::output)?;
             return Ok(ExitCode::SUCCESS);
         }
