@@ -14,6 +14,54 @@ use privgraph_testpg::Cluster;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+mod child;
+
+/// The replica child of [`replica_process`], when that test started this process: it
+/// opens a replica at URL (a checkpoint every 20 batches), reports `opened REVISION
+/// CHECKPOINT` (its revision and the checkpoint it loaded from), then commits batches
+/// each creating user `NONCE-I` and reports `ack REVISION NONCE-I` for each
+/// acknowledged one, until killed.
+#[test]
+#[ignore = "the child process of this file's tests, which start it themselves"]
+fn child() {
+    let Some(args) = child::args() else {
+        return;
+    };
+    let [url, nonce] = &args[..] else {
+        std::process::exit(2);
+    };
+    let config = ReplicaConfig {
+        store: privgraph_store::Config {
+            checkpoint_every: 20,
+            ..Default::default()
+        },
+        ..ReplicaConfig::default()
+    };
+    let replica = match Replica::open(url, config) {
+        Ok(replica) => replica,
+        Err(err) => {
+            child::say(format_args!("error {err}"));
+            std::process::exit(1);
+        }
+    };
+    let (revision, from) = (replica.revision(), replica.opened_from());
+    child::say(format_args!("opened {revision} {from}"));
+    for i in 0u64.. {
+        let id = format!("{nonce}-{i}");
+        let create = Change::Create {
+            kind: EntityKind::User,
+            id: id.clone(),
+        };
+        match replica
+            .handle()
+            .commit(Batch::new(Author::Library, vec![create]))
+        {
+            Ok(revision) => child::say(format_args!("ack {revision} {id}")),
+            Err(err) => child::say(format_args!("error {err}")),
+        }
+    }
+}
+
 const SNAPSHOT: &str = r#"{"version": 1,
     "users": [{"id": "u1"}, {"id": "u2"}, {"id": "admin"}],
     "groups": [{"id": "g1", "users": {"admin": ["group_view", "group_add_user"]}}]}"#;
@@ -552,16 +600,15 @@ fn a_host_transaction_holds_every_other_write_until_it_ends() {
     );
 }
 
-/// Reads `opened R C` then `ack` lines of a `store-test-replica` child until it has
+/// Reads `opened R C` then `ack` lines of a replica child (see [`child`]) until it has
 /// `acks` of them: (R, C, the acknowledged (revision, id) pairs).
 fn replica_process(url: &str, nonce: &str, acks: usize) -> (u64, u64, Vec<(u64, String)>) {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_store-test-replica"))
-        .args([url, nonce])
-        .stdout(std::process::Stdio::piped())
+    let mut child = child::command(&[url, nonce])
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let opened = lines.next().unwrap().unwrap();
     let [_, revision, checkpoint] = opened.split(' ').collect::<Vec<_>>()[..] else {
         panic!("{opened}")
