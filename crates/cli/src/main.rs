@@ -100,6 +100,52 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Serve Onezone's REST API and privgraph's own endpoints over HTTP on a store;
+    /// prints `listening on http://HOST:PORT` when ready, logs on stderr, stops
+    /// gracefully on SIGTERM or SIGINT (exit 0), reloads the tokens file on SIGHUP.
+    /// Exit 2 bad arguments, a missing store, a busy port, a tokens file readable by
+    /// group or others; 3 a damaged store; 5 a store locked by another writer.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The store's directory (made by `privgraph db init`).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// A JSON object mapping each token to "root" or "user:ID" (readable by its owner
+    /// only). Without it every request is nobody.
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<PathBuf>,
+    /// How long a request with X-Privgraph-At-Least waits for its revision before it
+    /// is answered 503.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    at_least_timeout: std::time::Duration,
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// How long a connection may take to send a request's headers, counted from when
+    /// it is ready for one (so also how long an idle connection stays open).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    header_timeout: std::time::Duration,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+/// A positive number of seconds, fractions allowed.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
 #[derive(Subcommand)]
@@ -465,7 +511,33 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { command } => db(command, &mut out),
+        Command::Serve(args) => {
+            drop(out);
+            serve(args)
+        }
     }
+}
+
+/// `privgraph serve`: the server crate does the work; this only maps arguments and
+/// exit codes.
+fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
+    privgraph_server::init_logging();
+    let mut config = privgraph_server::Config::new(args.data).listen(args.listen);
+    config.tokens = args.tokens;
+    config.at_least_timeout = args.at_least_timeout;
+    config.limits.header_timeout = args.header_timeout;
+    config.limits.max_connections = args.max_connections as usize;
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(privgraph_server::Tls { cert, key });
+    }
+    privgraph_server::serve(config, |addr| {
+        // The first line on stdout, for whoever started the server: it serves now.
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+    })
+    .map_err(|err| Failure::new(err.exit_code(), err))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The exit code of a store failure, as every `db` command gives it.
@@ -569,18 +641,7 @@ fn decide(args: &CheckArgs, operation: &str, out: &mut impl Write) -> Result<Exi
     };
     writeln!(out, "{word}").map_err(Failure::output)?;
     if args.explain {
-        let line = match &decision {
-            Decision::Allowed { reason, problem } => serde_json::json!({
-                "decision": decision.as_str(),
-                "reason": reason,
-                "problem": problem.clone().map(rest::Body::Error),
-            }),
-            Decision::Denied(denial) => {
-                serde_json::json!({"decision": decision.as_str(), "reason": denial})
-            }
-            Decision::NotFound => serde_json::json!({"decision": decision.as_str()}),
-        };
-        write_json(out, &line)?;
+        write_json(out, &rest::DecisionBody(&decision))?;
     }
     Ok(code)
 }
