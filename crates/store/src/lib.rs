@@ -67,6 +67,7 @@ mod format;
 pub mod postgres;
 mod recover;
 mod sqlite;
+mod watch;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,7 @@ use privgraph::logic::{IdSource, RandomIds};
 pub use backend::Durability;
 pub use error::{Damage, StoreError, WriteError};
 pub use format::{BATCH_FORMAT, CHECKPOINT_FORMAT, SCHEMA_VERSION};
+pub use watch::{LogWatch, StoreWatch, WatchError, Watcher};
 pub use writer::{Idempotency, WriteHandle, Written};
 
 use recover::{Use, recover};
@@ -211,6 +213,24 @@ impl Store {
     /// A handle to submit writes (clone it for every thread).
     pub fn handle(&self) -> WriteHandle {
         WriteHandle::new(writer::Queue::Thread(self.jobs.clone()))
+    }
+
+    /// Starts watches of this store's batches, past and coming (see [`Watcher`]).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use privgraph::graph::{Author, Batch, Graph};
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// let mut watch = store.watcher().watch(Some(0), NonZeroUsize::MIN)?;
+    /// let event = watch.recv_timeout(std::time::Duration::ZERO)?;
+    /// assert_eq!(event.map(|e| e.revision), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn watcher(&self) -> Watcher {
+        Watcher::new(self.dir.clone(), self.handle())
     }
 
     /// The published revision: every batch up to it is durable.
