@@ -38,9 +38,11 @@
 
 mod answer;
 mod app;
+mod lookup;
 mod metrics;
 mod own;
 mod tokens;
+mod watch_events;
 
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -295,6 +297,7 @@ impl Server {
         let (revision_tx, revisions) = watch::channel(reader.revision());
         let watching = Arc::new(AtomicBool::new(true));
         spawn_revision_watch(reader.clone(), revision_tx, Arc::clone(&watching))?;
+        let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State {
             reader,
             writes: store.handle(),
@@ -304,8 +307,9 @@ impl Server {
             revisions,
             at_least_timeout: config.at_least_timeout,
             body_timeout: config.limits.body_timeout,
+            watcher: store.watcher(),
+            stopped: stopped.clone(),
         });
-        let (stop, stopped) = watch::channel(false);
         let accepting = runtime.spawn(accept(
             listener,
             Arc::clone(&state),
