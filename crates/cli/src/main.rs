@@ -3,6 +3,8 @@
 //! `privgraph::snapshot`, `privgraph_store`), where every decision lives and is tested. What each command
 //! prints and its exit codes are written out in the repository's `docs/cli.md`.
 
+mod watch;
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -114,6 +116,11 @@ enum Command {
     /// Exit 2 bad arguments, a missing store, a busy port, a tokens file readable by
     /// group or others; 3 a damaged store; 5 a store locked by another writer.
     Serve(ServeArgs),
+    /// Print one JSON line per batch of a store after --since (default: its head),
+    /// {"revision", "changes", "effective"}, following new batches until interrupted
+    /// or until --until is printed (exit 0); exit 2 bad arguments, 3 a revision the
+    /// store cannot serve, not a store, or a damaged store.
+    Watch(watch::WatchArgs),
 }
 
 #[derive(Args)]
@@ -582,6 +589,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             drop(out);
             serve(args)
         }
+        Command::Watch(args) => watch::watch(args, &mut out),
     }
 }
 
