@@ -98,7 +98,24 @@ struct Served {
 }
 
 impl Served {
+    /// Starts a server on `data`. A child process another test forks while this one's
+    /// `init` holds the store's lock inherits the lock until it executes its program,
+    /// so the server may find the store locked (exit 5) for that moment: it is
+    /// started again then.
     fn start(data: &Path, tokens: &Path) -> Served {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match Served::try_start(data, tokens) {
+                Ok(served) => return served,
+                Err(stderr) if stderr.contains("locked") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(stderr) => panic!("the server did not start; stderr: {stderr}"),
+            }
+        }
+    }
+
+    fn try_start(data: &Path, tokens: &Path) -> Result<Served, String> {
         let mut child = Command::new(PRIVGRAPH)
             .arg("serve")
             .arg("--data")
@@ -107,10 +124,18 @@ impl Served {
             .arg(tokens)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("privgraph runs");
         let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        // Read on, so that the server never blocks on a full pipe; kept for a failure.
+        let (log_tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            let _ = log_tx.send(text);
+        });
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut line = String::new();
@@ -118,12 +143,15 @@ impl Served {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("the first stdout line is {line:?}"))
-            .to_owned();
-        Served { child, addr }
+        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(log.recv_timeout(PATIENCE).unwrap_or_default());
+        };
+        Ok(Served {
+            child,
+            addr: addr.to_owned(),
+        })
     }
 
     fn url(&self, path: &str) -> String {

@@ -10,7 +10,9 @@
 //! commits all the staged batches in one SQLite transaction, and only then publishes
 //! them to readers and answers. Reads go through a
 //! [`Reader`] and never wait for a write. [`load`],
-//! [`log`] and [`backup`] read a store while another process writes it.
+//! [`log`] and [`backup`] read a store while another process writes it. Watches give
+//! the effective changes of every batch after any stored revision: [`LogWatch`] from
+//! the log (in any process), [`Store::watcher`] from the log and then the writer.
 //!
 //! ```
 //! use privgraph::graph::{Author, Batch, Change, EntityKind, Graph, User};

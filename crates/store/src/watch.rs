@@ -161,11 +161,34 @@ impl LogWatch {
     }
 
     /// The revision of the last event handed out (or the one the watch started after).
+    ///
+    /// ```
+    /// use privgraph::graph::{Author, Batch, Graph};
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// let mut log = privgraph_store::LogWatch::open(dir.path(), Some(0))?;
+    /// assert_eq!(log.revision(), 0);
+    /// log.next_events(10)?;
+    /// assert_eq!(log.revision(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn revision(&self) -> u64 {
         self.graph.revision()
     }
 
     /// The graph at [`LogWatch::revision`].
+    ///
+    /// ```
+    /// use privgraph::graph::{Graph, User};
+    /// let dir = tempfile::tempdir()?;
+    /// let graph = privgraph::snapshot::load(r#"{"version": 1, "users": [{"id": "u1"}]}"#)?;
+    /// privgraph_store::init(dir.path(), &graph)?;
+    /// let log = privgraph_store::LogWatch::open(dir.path(), None)?;
+    /// assert_eq!(log.graph().len::<User>(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn graph(&self) -> &Graph {
         &self.graph
     }
@@ -175,6 +198,24 @@ impl LogWatch {
     ///
     /// Cost: one read of those batches, and applying each with its deltas (see
     /// [`privgraph::watch`]).
+    ///
+    /// ```
+    /// use privgraph::graph::{Author, Batch, Change, Graph, MemberType};
+    /// use privgraph::privileges::OzPrivileges as Oz;
+    /// let dir = tempfile::tempdir()?;
+    /// let graph = privgraph::snapshot::load(r#"{"version": 1, "users": [{"id": "u1"}]}"#)?;
+    /// privgraph_store::init(dir.path(), &graph)?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// let mut log = privgraph_store::LogWatch::open(dir.path(), None)?;
+    /// assert!(log.next_events(10)?.is_empty());
+    /// let grant = Change::SetOzPrivileges { member_type: MemberType::User, id: "u1".into(),
+    ///     privileges: Oz::OZ_USERS_VIEW };
+    /// store.handle().commit(Batch::new(Author::Root, vec![grant]))?;
+    /// let events = log.next_events(10)?;
+    /// assert_eq!(serde_json::to_string(&events[0].effective)?,
+    ///     r#"[{"subject":"user:u1","resource":"oz","before":[],"after":["oz_users_view"]}]"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_events(&mut self, limit: usize) -> Result<Vec<WatchEvent>, WatchError> {
         let mut events = Vec::new();
         let (graph, chain) = (&mut self.graph, &mut self.chain);
@@ -254,6 +295,19 @@ impl Watcher {
     /// Errors: [`WatchError::NotServable`] for a revision past the head;
     /// [`WatchError::Store`] when the store's writer has stopped or its log cannot be
     /// read.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use privgraph_store::WatchError;
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &privgraph::graph::Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// let watcher = store.watcher();
+    /// assert_eq!(watcher.watch(None, NonZeroUsize::MIN)?.started_after(), 0);
+    /// assert!(matches!(watcher.watch(Some(1), NonZeroUsize::MIN),
+    ///     Err(WatchError::NotServable { since: 1, head: 0 })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn watch(
         &self,
         since: Option<u64>,
@@ -285,6 +339,16 @@ impl Watcher {
 
 impl StoreWatch {
     /// The revision the watch started after.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &privgraph::graph::Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// let watch = store.watcher().watch(Some(0), NonZeroUsize::MIN)?;
+    /// assert_eq!(watch.started_after(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn started_after(&self) -> u64 {
         self.started_after
     }
@@ -295,6 +359,26 @@ impl StoreWatch {
     /// Errors: [`WatchError::Live`] when the subscription was cut off or the store
     /// closed (each naming the revision to resume after), once every event before it
     /// was answered; [`WatchError::Store`] when the log fails to read.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use std::time::Duration;
+    /// use privgraph::graph::{Author, Batch};
+    /// use privgraph::watch::WatchError as Live;
+    /// use privgraph_store::WatchError;
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &privgraph::graph::Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// let mut watch = store.watcher().watch(None, NonZeroUsize::MIN)?;
+    /// assert_eq!(watch.recv_timeout(Duration::from_millis(1))?, None);
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// // A queue of one, not read: the second batch cut the watch off.
+    /// assert_eq!(watch.recv_timeout(Duration::ZERO)?.map(|e| e.revision), Some(1));
+    /// assert_eq!(watch.recv_timeout(Duration::ZERO),
+    ///     Err(WatchError::Live(Live::CutOff { resume_after: 1, capacity: 1 })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recv_timeout(
         &mut self,
         timeout: Duration,
