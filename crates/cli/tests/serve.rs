@@ -93,7 +93,7 @@ impl Served {
                     break;
                 }
                 sink.lock()
-                    .unwrap()
+                    .unwrap_or_else(|p| p.into_inner())
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
@@ -105,16 +105,15 @@ impl Served {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| {
-                panic!(
-                    "the first stdout line is {line:?}; stderr: {}",
-                    stderr.lock().unwrap()
-                )
-            })
-            .to_owned();
+        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
+            // Whatever stopped it: its exit status and all it wrote.
+            let _ = child.kill();
+            let status = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            let said = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+            panic!("the first stdout line is {line:?}; {status:?}; stderr: {said}");
+        };
+        let addr = addr.to_owned();
         Served {
             child,
             addr,
