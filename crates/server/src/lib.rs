@@ -10,6 +10,12 @@
 //! writer, group commit), and a write's `2xx` is sent only after its batch is
 //! durable. Every answer carries `X-Privgraph-Revision`, the revision it reflects.
 //!
+//! The store is a directory ([`Storage::Dir`], the server its one writer) or, with
+//! the feature `postgres`, a PostgreSQL database ([`Storage::Postgres`]): the server
+//! is then one replica of the graph kept there, among any number, its revisions
+//! global, and `X-Privgraph-At-Least` with a revision from another replica makes it
+//! read the log at once.
+//!
 //! ```
 //! use std::io::{Read, Write};
 //! use privgraph_server::{Config, Server};
@@ -32,8 +38,10 @@
 //!
 //! # Costs
 //!
-//! A read costs the adapter's work plus one atomic load of the published graph; a
-//! write costs its share of one SQLite transaction (one `fsync` per group of writes).
+//! A read costs the adapter's work plus one atomic load of the published graph (a
+//! replica's too: reads never reach the database); a write costs its share of one
+//! SQLite transaction (one `fsync` per group of writes), or of one PostgreSQL
+//! transaction holding the log's head.
 //! Each connection is one task; each request one JSON body in memory (at most 1 MiB).
 
 mod answer;
