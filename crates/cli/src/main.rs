@@ -136,6 +136,10 @@ struct ServeArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// Write a checkpoint (the whole graph, so a restart replays fewer batches) every N
+    /// batches.
+    #[arg(long, value_name = "N", default_value_t = privgraph_store::Config::default().checkpoint_every, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: u64,
 }
 
 /// What `serve` serves: a directory or a PostgreSQL database.
@@ -547,6 +551,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
     config.at_least_timeout = args.at_least_timeout;
     config.limits.header_timeout = args.header_timeout;
     config.limits.max_connections = args.max_connections as usize;
+    config.store.checkpoint_every = args.checkpoint_every;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config.tls = Some(privgraph_server::Tls { cert, key });
     }

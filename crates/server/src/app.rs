@@ -3,7 +3,7 @@
 //! the library's; this module reads headers and bodies, picks the reader or the
 //! writer, and writes the headers every answer carries.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -50,8 +50,6 @@ pub(crate) struct State {
     /// `None` without a tokens file: every request is `nobody`.
     pub tokens: Option<ArcSwap<Tokens>>,
     pub metrics: Metrics,
-    /// Writes submitted and not answered (shared with the writer's reply callbacks).
-    pub queued_writes: Arc<AtomicI64>,
     /// The published revision, for requests waiting for one.
     pub revisions: watch::Receiver<u64>,
     pub at_least_timeout: Duration,
@@ -114,6 +112,14 @@ where
 {
     let endpoint = Endpoint::route(parts.uri.path());
     let route = endpoint.map_or("unmatched", Endpoint::pattern);
+    // Every answer, refusals and `/health` included, reflects the revision asked for.
+    let at_least = match at_least(&parts.headers) {
+        Ok(at_least) => at_least,
+        Err(refusal) => return Handled::new(refusal.answer(), route),
+    };
+    if let Err(refusal) = reach(state, at_least).await {
+        return Handled::new(refusal.answer(), route);
+    }
     match endpoint {
         Some(Endpoint::Health) if parts.method == Method::GET => {
             return Handled::new(
@@ -134,10 +140,6 @@ where
         }
         _ => {}
     }
-    let at_least = match at_least(&parts.headers) {
-        Ok(at_least) => at_least,
-        Err(refusal) => return Handled::new(refusal.answer(), route),
-    };
     let body = if has_body(&parts.method) {
         match read_body(&parts.headers, body, state.body_timeout).await {
             Ok(body) => body,
@@ -149,10 +151,10 @@ where
     let auth = authenticate(state, &parts.headers);
     match endpoint {
         Some(endpoint) => {
-            let answer = own_endpoint(state, parts, endpoint, auth, at_least, &body).await;
+            let answer = own_endpoint(state, parts, endpoint, auth, &body).await;
             Handled { route, ..answer }
         }
-        None => onezone(state, parts, auth, at_least, &body).await,
+        None => onezone(state, parts, auth, &body).await,
     }
 }
 
@@ -162,7 +164,6 @@ async fn own_endpoint(
     parts: &Parts,
     endpoint: Endpoint,
     auth: Result<Auth, Refusal>,
-    at_least: Option<u64>,
     body: &[u8],
 ) -> Handled {
     let route = endpoint.pattern();
@@ -180,8 +181,9 @@ async fn own_endpoint(
         }
         Ok(_) => {}
     }
-    if let Err(refusal) = reach(state, at_least).await {
-        return Handled::new(refusal.answer(), route);
+    // As on Onezone's routes, a body must say it is JSON.
+    if !body.is_empty() && !is_json(&parts.headers) {
+        return Handled::new(Refusal::NotJson.answer(), route);
     }
     let query = parts.uri.query().unwrap_or_default();
     let (answer, revision) = match endpoint {
@@ -225,7 +227,6 @@ async fn onezone(
     state: &State,
     parts: &Parts,
     auth: Result<Auth, Refusal>,
-    at_least: Option<u64>,
     body: &[u8],
 ) -> Handled {
     let method = parts.method.as_str();
@@ -252,9 +253,6 @@ async fn onezone(
             Err(refused) => return Handled::new(Answer::from(refused), route),
         }
     };
-    if let Err(refusal) = reach(state, at_least).await {
-        return Handled::new(refusal.answer(), route);
-    }
     if !request.is_write() {
         let graph = state.reader.read();
         let answer = rest::read(&graph, &auth, &request).map(Answer::from);
@@ -305,7 +303,7 @@ async fn write(
         })
     });
     let (tx, rx) = oneshot::channel();
-    let queued = Arc::clone(&state.queued_writes);
+    let queued = Arc::clone(&state.metrics.queued_writes);
     queued.fetch_add(1, Ordering::Relaxed);
     state.writes.submit(
         auth.clone(),

@@ -54,7 +54,7 @@ mod tokens;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -342,7 +342,6 @@ impl Server {
             writes: durable.handle(),
             tokens,
             metrics: metrics::Metrics::default(),
-            queued_writes: Arc::new(AtomicI64::new(0)),
             revisions,
             at_least_timeout: config.at_least_timeout,
             body_timeout: config.limits.body_timeout,

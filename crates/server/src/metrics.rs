@@ -27,7 +27,8 @@ pub(crate) struct Metrics {
     count: AtomicU64,
     sum_micros: AtomicU64,
     /// Writes submitted to the store's writer and not answered yet.
-    pub queued_writes: AtomicI64,
+    /// (Shared with the writer's reply callbacks.)
+    pub queued_writes: std::sync::Arc<AtomicI64>,
     /// Connections being served.
     pub connections: AtomicI64,
 }
