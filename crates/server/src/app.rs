@@ -20,6 +20,7 @@ use privgraph_store::{Idempotency, StoreError, WriteError, WriteHandle, Written}
 use tokio::sync::{oneshot, watch};
 
 use crate::answer::{Answer, Refusal, decode_stored, encode_stored};
+use crate::durable::Durable;
 use crate::metrics::Metrics;
 use crate::own::{self, Endpoint};
 use crate::tokens::Tokens;
@@ -53,6 +54,8 @@ pub(crate) struct State {
     pub revisions: watch::Receiver<u64>,
     pub at_least_timeout: Duration,
     pub body_timeout: Duration,
+    /// The store `reader` and `writes` are of.
+    pub durable: Durable,
 }
 
 /// The answer, the route pattern it is counted under, and the revision it reflects
@@ -128,7 +131,7 @@ where
             let revision = state.reader.revision();
             let answer = Answer {
                 content_type: "text/plain; version=0.0.4; charset=utf-8",
-                ..Answer::text(200, state.metrics.render(revision))
+                ..Answer::text(200, state.metrics.render(revision, state.durable.lag()))
             };
             return Handled {
                 revision: Some(revision),
@@ -334,7 +337,8 @@ async fn write(
     }
 }
 
-/// Waits, without blocking a thread, until revision `at_least` is published.
+/// Waits, without blocking a thread, until revision `at_least` is published (a
+/// replica reads the log at once for it: it may have been written on another).
 async fn reach(state: &State, at_least: Option<u64>) -> Result<(), Refusal> {
     let Some(wanted) = at_least else {
         return Ok(());
@@ -342,6 +346,7 @@ async fn reach(state: &State, at_least: Option<u64>) -> Result<(), Refusal> {
     if state.reader.revision() >= wanted {
         return Ok(());
     }
+    state.durable.follow_now();
     let mut revisions = state.revisions.clone();
     let reached = tokio::time::timeout(
         state.at_least_timeout,
