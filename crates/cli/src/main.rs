@@ -125,9 +125,8 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// The store's directory (made by `privgraph db init`).
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    #[command(flatten)]
+    store: Served,
     /// The address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -152,6 +151,25 @@ struct ServeArgs {
     /// Connections served at once; more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// Write a checkpoint (the whole graph, so a restart replays fewer batches) every N
+    /// batches.
+    #[arg(long, value_name = "N", default_value_t = privgraph_store::Config::default().checkpoint_every, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: u64,
+}
+
+/// What `serve` serves: a directory or a PostgreSQL database.
+#[derive(Args)]
+#[group(id = "served", required = true, multiple = false, args = ["data", "postgres"])]
+struct Served {
+    /// The store's directory (made by `privgraph db init`); the server is its one
+    /// writer.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Serve as one replica of the store in this PostgreSQL database (made by
+    /// `privgraph db init --postgres`), e.g. postgresql://USER:PASSWORD@HOST:PORT/NAME;
+    /// any number of servers may serve one database.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 /// A positive number of seconds, fractions allowed.
@@ -597,11 +615,18 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// exit codes.
 fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
     privgraph_server::init_logging();
-    let mut config = privgraph_server::Config::new(args.data).listen(args.listen);
+    let config = match (args.store.data, args.store.postgres) {
+        (_, Some(url)) => privgraph_server::Config::postgres(url),
+        (Some(dir), None) => privgraph_server::Config::new(dir),
+        // clap's group requires one of the two.
+        (None, None) => privgraph_server::Config::new("."),
+    };
+    let mut config = config.listen(args.listen);
     config.tokens = args.tokens;
     config.at_least_timeout = args.at_least_timeout;
     config.limits.header_timeout = args.header_timeout;
     config.limits.max_connections = args.max_connections as usize;
+    config.store.checkpoint_every = args.checkpoint_every;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config.tls = Some(privgraph_server::Tls { cert, key });
     }

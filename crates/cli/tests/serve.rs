@@ -93,7 +93,7 @@ impl Served {
                     break;
                 }
                 sink.lock()
-                    .unwrap()
+                    .unwrap_or_else(|p| p.into_inner())
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
@@ -105,16 +105,15 @@ impl Served {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| {
-                panic!(
-                    "the first stdout line is {line:?}; stderr: {}",
-                    stderr.lock().unwrap()
-                )
-            })
-            .to_owned();
+        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
+            // Whatever stopped it: its exit status and all it wrote.
+            let _ = child.kill();
+            let status = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            let said = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+            panic!("the first stdout line is {line:?}; {status:?}; stderr: {said}");
+        };
+        let addr = addr.to_owned();
         Served {
             child,
             addr,
@@ -837,6 +836,20 @@ fn a_tokens_file_readable_by_group_or_others_exits_2() {
     use std::os::unix::fs::PermissionsExt;
     let dir = store(&json!({"version": 1}));
     let file = root_tokens(dir.path());
+    // Writable or executable by others is not readable: only reading is refused.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o620)).unwrap();
+    let mut accepted = serve_command(&data(&dir), &["--tokens", file.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(accepted.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    accepted.kill().unwrap();
+    accepted.wait().unwrap();
+    assert!(first.starts_with("listening on http://"), "{first:?}");
     for mode in [0o640, 0o604, 0o644] {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
         let output = serve_command(&data(&dir), &["--tokens", file.to_str().unwrap()])
@@ -922,6 +935,28 @@ fn revisions_at_least_request_ids_and_media_types() {
         assert_eq!(reply.status, 400, "{bad:?}");
         assert_eq!(reply.json()["error"]["id"], "badMessage");
     }
+    // Every answer honours it: /health, and refusals that come before any reading
+    // (an unknown route, an unknown token).
+    let health = server.url("/health");
+    let bad = get(&agent, &health, &[("X-Privgraph-At-Least", "two")]);
+    assert_eq!(bad.status, 400);
+    let unreached = get(&agent, &health, &[("X-Privgraph-At-Least", "3")]);
+    assert_eq!(unreached.status, 503);
+    let no_route = get(
+        &agent,
+        &server.url("/no/such/route"),
+        &[ROOT[0], ("X-Privgraph-At-Least", "3")],
+    );
+    assert_eq!(no_route.status, 503, "{no_route:?}");
+    let unknown_token = get(
+        &agent,
+        &url,
+        &[
+            ("X-Auth-Token", "not-a-token"),
+            ("X-Privgraph-At-Least", "3"),
+        ],
+    );
+    assert_eq!(unknown_token.status, 503, "{unknown_token:?}");
     // X-Request-Id: echoed when sane, generated otherwise.
     let echoed = get(&agent, &url, &[ROOT[0], ("X-Request-Id", "trace-42")]);
     assert_eq!(echoed.header("x-request-id"), Some("trace-42"));
@@ -1025,6 +1060,15 @@ fn privgraphs_own_endpoints_answer_root_only() {
     assert_eq!(decided.status, 200, "{decided:?}");
     assert_eq!(decided.json()["decision"], "denied");
     assert!(decided.json()["reason"]["text"].is_string());
+    let not_json = send(
+        &agent,
+        "POST",
+        &server.url("/privgraph/decide"),
+        &[ROOT[0], ("Content-Type", "text/plain")],
+        question.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(not_json.status, 415, "{not_json:?}");
     let snapshot = get(&agent, &server.url("/privgraph/snapshot"), &ROOT);
     let graph = privgraph::snapshot::load(&snapshot.body).expect("snapshot v1");
     assert_eq!(graph, privgraph_store::load(data(&dir)).unwrap());

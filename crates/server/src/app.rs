@@ -3,7 +3,7 @@
 //! the library's; this module reads headers and bodies, picks the reader or the
 //! writer, and writes the headers every answer carries.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use privgraph_store::{Idempotency, StoreError, WriteError, WriteHandle, Written}
 use tokio::sync::{oneshot, watch};
 
 use crate::answer::{Answer, Refusal, decode_stored, encode_stored};
+use crate::durable::Durable;
 use crate::metrics::Metrics;
 use crate::own::{self, Endpoint};
 use crate::tokens::Tokens;
@@ -50,14 +51,12 @@ pub(crate) struct State {
     /// `None` without a tokens file: every request is `nobody`.
     pub tokens: Option<ArcSwap<Tokens>>,
     pub metrics: Metrics,
-    /// Writes submitted and not answered (shared with the writer's reply callbacks).
-    pub queued_writes: Arc<AtomicI64>,
     /// The published revision, for requests waiting for one.
     pub revisions: watch::Receiver<u64>,
     pub at_least_timeout: Duration,
     pub body_timeout: Duration,
-    /// Starts the watches of `/privgraph/watch`.
-    pub watcher: privgraph_store::Watcher,
+    /// The store `reader` and `writes` are of.
+    pub durable: Durable,
     /// Becomes true when the server stops: watches end.
     pub stopped: watch::Receiver<bool>,
 }
@@ -122,6 +121,14 @@ where
 {
     let endpoint = Endpoint::route(parts.uri.path());
     let route = endpoint.map_or("unmatched", Endpoint::pattern);
+    // Every answer, refusals and `/health` included, reflects the revision asked for.
+    let at_least = match at_least(&parts.headers) {
+        Ok(at_least) => at_least,
+        Err(refusal) => return Handled::new(refusal.answer(), route),
+    };
+    if let Err(refusal) = reach(state, at_least).await {
+        return Handled::new(refusal.answer(), route);
+    }
     match endpoint {
         Some(Endpoint::Health) if parts.method == Method::GET => {
             return Handled::new(
@@ -133,7 +140,7 @@ where
             let revision = state.reader.revision();
             let answer = Answer {
                 content_type: "text/plain; version=0.0.4; charset=utf-8",
-                ..Answer::text(200, state.metrics.render(revision))
+                ..Answer::text(200, state.metrics.render(revision, state.durable.lag()))
             };
             return Handled {
                 revision: Some(revision),
@@ -142,10 +149,6 @@ where
         }
         _ => {}
     }
-    let at_least = match at_least(&parts.headers) {
-        Ok(at_least) => at_least,
-        Err(refusal) => return Handled::new(refusal.answer(), route),
-    };
     let body = if has_body(&parts.method) {
         match read_body(&parts.headers, body, state.body_timeout).await {
             Ok(body) => body,
@@ -157,10 +160,10 @@ where
     let auth = authenticate(state, &parts.headers);
     match endpoint {
         Some(endpoint) => {
-            let answer = own_endpoint(state, parts, endpoint, auth, at_least, &body).await;
+            let answer = own_endpoint(state, parts, endpoint, auth, &body).await;
             Handled { route, ..answer }
         }
-        None => onezone(state, parts, auth, at_least, &body).await,
+        None => onezone(state, parts, auth, &body).await,
     }
 }
 
@@ -170,7 +173,6 @@ async fn own_endpoint(
     parts: &Parts,
     endpoint: Endpoint,
     auth: Result<Auth, Refusal>,
-    at_least: Option<u64>,
     body: &[u8],
 ) -> Handled {
     let route = endpoint.pattern();
@@ -188,8 +190,9 @@ async fn own_endpoint(
         }
         Ok(_) => {}
     }
-    if let Err(refusal) = reach(state, at_least).await {
-        return Handled::new(refusal.answer(), route);
+    // As on Onezone's routes, a body must say it is JSON.
+    if !body.is_empty() && !is_json(&parts.headers) {
+        return Handled::new(Refusal::NotJson.answer(), route);
     }
     let query = parts.uri.query().unwrap_or_default();
     let (answer, revision) = match endpoint {
@@ -228,8 +231,12 @@ async fn own_endpoint(
         }
         Endpoint::Watch => {
             let head = state.reader.revision();
-            let started =
-                crate::watch_events::start(&state.watcher, head, state.stopped.clone(), query);
+            let started = crate::watch_events::start(
+                state.durable.watcher(),
+                head,
+                state.stopped.clone(),
+                query,
+            );
             return match started {
                 Ok((stream, since)) => Handled {
                     revision: Some(since),
@@ -263,7 +270,6 @@ async fn onezone(
     state: &State,
     parts: &Parts,
     auth: Result<Auth, Refusal>,
-    at_least: Option<u64>,
     body: &[u8],
 ) -> Handled {
     let method = parts.method.as_str();
@@ -290,9 +296,6 @@ async fn onezone(
             Err(refused) => return Handled::new(Answer::from(refused), route),
         }
     };
-    if let Err(refusal) = reach(state, at_least).await {
-        return Handled::new(refusal.answer(), route);
-    }
     if !request.is_write() {
         let graph = state.reader.read();
         let answer = rest::read(&graph, &auth, &request).map(Answer::from);
@@ -343,7 +346,7 @@ async fn write(
         })
     });
     let (tx, rx) = oneshot::channel();
-    let queued = Arc::clone(&state.queued_writes);
+    let queued = Arc::clone(&state.metrics.queued_writes);
     queued.fetch_add(1, Ordering::Relaxed);
     state.writes.submit(
         auth.clone(),
@@ -377,7 +380,8 @@ async fn write(
     }
 }
 
-/// Waits, without blocking a thread, until revision `at_least` is published.
+/// Waits, without blocking a thread, until revision `at_least` is published (a
+/// replica reads the log at once for it: it may have been written on another).
 async fn reach(state: &State, at_least: Option<u64>) -> Result<(), Refusal> {
     let Some(wanted) = at_least else {
         return Ok(());
@@ -385,6 +389,7 @@ async fn reach(state: &State, at_least: Option<u64>) -> Result<(), Refusal> {
     if state.reader.revision() >= wanted {
         return Ok(());
     }
+    state.durable.follow_now();
     let mut revisions = state.revisions.clone();
     let reached = tokio::time::timeout(
         state.at_least_timeout,

@@ -10,6 +10,12 @@
 //! writer, group commit), and a write's `2xx` is sent only after its batch is
 //! durable. Every answer carries `X-Privgraph-Revision`, the revision it reflects.
 //!
+//! The store is a directory ([`Storage::Dir`], the server its one writer) or, with
+//! the feature `postgres`, a PostgreSQL database ([`Storage::Postgres`]): the server
+//! is then one replica of the graph kept there, among any number, its revisions
+//! global, and `X-Privgraph-At-Least` with a revision from another replica makes it
+//! read the log at once.
+//!
 //! ```
 //! use std::io::{Read, Write};
 //! use privgraph_server::{Config, Server};
@@ -32,12 +38,15 @@
 //!
 //! # Costs
 //!
-//! A read costs the adapter's work plus one atomic load of the published graph; a
-//! write costs its share of one SQLite transaction (one `fsync` per group of writes).
+//! A read costs the adapter's work plus one atomic load of the published graph (a
+//! replica's too: reads never reach the database); a write costs its share of one
+//! SQLite transaction (one `fsync` per group of writes), or of one PostgreSQL
+//! transaction holding the log's head.
 //! Each connection is one task; each request one JSON body in memory (at most 1 MiB).
 
 mod answer;
 mod app;
+mod durable;
 mod lookup;
 mod metrics;
 mod own;
@@ -47,7 +56,7 @@ mod watch_events;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -56,7 +65,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use privgraph::concurrent::Reader;
-use privgraph_store::{Store, StoreError};
+use privgraph_store::StoreError;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -64,19 +73,22 @@ use tokio::sync::{Semaphore, watch};
 pub use tokens::{Tokens, TokensError};
 
 use app::State;
+use durable::Durable;
 
 /// How a server runs: its store, address, tokens and limits.
 ///
 /// ```
 /// use std::time::Duration;
-/// let config = privgraph_server::Config::new("data").listen("0.0.0.0:8443");
+/// use privgraph_server::{Config, Storage};
+/// let config = Config::new("data").listen("0.0.0.0:8443");
+/// assert_eq!(config.storage, Storage::Dir("data".into()));
 /// assert_eq!(config.at_least_timeout, Duration::from_secs(5));
 /// assert_eq!(config.limits.max_connections, 1024);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The store's directory (made by `privgraph db init`).
-    pub data: PathBuf,
+    /// Where the graph is kept.
+    pub storage: Storage,
     /// Where to listen, `HOST:PORT` (port 0: any free port). Default `127.0.0.1:8080`.
     pub listen: String,
     /// The tokens file; `None`: every request is `nobody`.
@@ -88,8 +100,27 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// Connection and request limits.
     pub limits: Limits,
-    /// How the store writes.
+    /// How the store writes (checkpoints, idempotency keys, group size), for either
+    /// kind of [`Storage`].
     pub store: privgraph_store::Config,
+}
+
+/// Where a server's graph is kept.
+///
+/// ```
+/// use privgraph_server::{Config, Storage};
+/// let replica = Config::postgres("postgresql://privgraph@db:5432/authz");
+/// assert!(matches!(replica.storage, Storage::Postgres(url) if url.ends_with("/authz")));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// A store directory (made by `privgraph db init DIR`): the embedded SQLite store,
+    /// of which the server is the one writer.
+    Dir(PathBuf),
+    /// A PostgreSQL database, by URL (made by `privgraph db init --postgres URL`): the
+    /// server is one more replica of the graph kept there, and any number of servers
+    /// may serve it at once. Needs the cargo feature `postgres`.
+    Postgres(String),
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -135,10 +166,20 @@ impl Default for Limits {
 }
 
 impl Config {
-    /// The defaults, serving the store in `data`.
+    /// The defaults, serving the store in the directory `data`.
     pub fn new(data: impl Into<PathBuf>) -> Config {
+        Config::on(Storage::Dir(data.into()))
+    }
+
+    /// The defaults, serving as a replica of the store in the PostgreSQL database at
+    /// `url`.
+    pub fn postgres(url: impl Into<String>) -> Config {
+        Config::on(Storage::Postgres(url.into()))
+    }
+
+    fn on(storage: Storage) -> Config {
         Config {
-            data: data.into(),
+            storage,
             listen: "127.0.0.1:8080".to_owned(),
             tokens: None,
             at_least_timeout: Duration::from_secs(5),
@@ -243,7 +284,8 @@ pub struct Server {
     runtime: Option<tokio::runtime::Runtime>,
     stop: watch::Sender<bool>,
     accepting: Option<tokio::task::JoinHandle<()>>,
-    store: Option<Store>,
+    /// Holds the store: the store closes when the last holder drops it, which is
+    /// this, once the runtime (and so every connection) is gone.
     state: Arc<State>,
     tokens_path: Option<PathBuf>,
     watching: Arc<AtomicBool>,
@@ -257,8 +299,8 @@ impl std::fmt::Debug for State {
 
 impl Server {
     /// Starts serving: reads the tokens file and the TLS files, listens, opens the
-    /// store (its writer's lock held until shutdown), and accepts connections on a
-    /// runtime of its own.
+    /// store (a directory's writer's lock held until shutdown; a database's graph
+    /// loaded and followed), and accepts connections on a runtime of its own.
     pub fn start(config: Config) -> Result<Server, ServeError> {
         let tokens = match &config.tokens {
             Some(path) => Some(ArcSwap::from_pointee(Tokens::load(path)?)),
@@ -283,7 +325,7 @@ impl Server {
         let listener = StdListener::bind(addr).map_err(bind_error)?;
         listener.set_nonblocking(true).map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let store = open_store(&config)?;
+        let durable = Durable::open(&config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("privgraph-http")
@@ -293,21 +335,20 @@ impl Server {
             let _entered = runtime.enter();
             TcpListener::from_std(listener).map_err(bind_error)?
         };
-        let reader = store.reader();
+        let reader = durable.reader();
         let (revision_tx, revisions) = watch::channel(reader.revision());
         let watching = Arc::new(AtomicBool::new(true));
         spawn_revision_watch(reader.clone(), revision_tx, Arc::clone(&watching))?;
         let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State {
             reader,
-            writes: store.handle(),
+            writes: durable.handle(),
             tokens,
             metrics: metrics::Metrics::default(),
-            queued_writes: Arc::new(AtomicI64::new(0)),
             revisions,
             at_least_timeout: config.at_least_timeout,
             body_timeout: config.limits.body_timeout,
-            watcher: store.watcher(),
+            durable,
             stopped: stopped.clone(),
         });
         let accepting = runtime.spawn(accept(
@@ -318,8 +359,8 @@ impl Server {
             stopped,
         ));
         tracing::info!(
-            store = %config.data.display(),
-            revision = store.revision(),
+            store = %state.durable.name(),
+            revision = state.reader.revision(),
             %addr,
             tls = config.tls.is_some(),
             "serving"
@@ -329,7 +370,6 @@ impl Server {
             runtime: Some(runtime),
             stop,
             accepting: Some(accepting),
-            store: Some(store),
             state,
             tokens_path: config.tokens.clone(),
             watching,
@@ -404,9 +444,6 @@ impl Server {
         if let (Some(runtime), Some(accepting)) = (&self.runtime, self.accepting.take()) {
             let _ = runtime.block_on(accepting);
         }
-        if let Some(store) = self.store.take() {
-            store.close();
-        }
         self.watching.store(false, Ordering::Relaxed);
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -443,14 +480,6 @@ pub fn init_logging() {
         .with_max_level(level)
         .with_ansi(false)
         .try_init();
-}
-
-fn open_store(config: &Config) -> Result<Store, ServeError> {
-    Store::open(&config.data, config.store.clone()).map_err(|err| match err {
-        StoreError::NotAStore { dir, .. } => ServeError::NoStore { dir },
-        StoreError::Locked { dir } => ServeError::Locked { dir },
-        other => ServeError::Store(other),
-    })
 }
 
 /// Publishes every revision the store's readers see to the requests waiting for one

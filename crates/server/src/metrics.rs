@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::durable::Lag;
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 16] = [
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -25,7 +27,8 @@ pub(crate) struct Metrics {
     count: AtomicU64,
     sum_micros: AtomicU64,
     /// Writes submitted to the store's writer and not answered yet.
-    pub queued_writes: AtomicI64,
+    /// (Shared with the writer's reply callbacks.)
+    pub queued_writes: std::sync::Arc<AtomicI64>,
     /// Connections being served.
     pub connections: AtomicI64,
 }
@@ -47,8 +50,9 @@ impl Metrics {
         self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
-    /// The text of `GET /metrics`, with the store's published `revision`.
-    pub fn render(&self, revision: u64) -> String {
+    /// The text of `GET /metrics`, with the store's published `revision` and how far
+    /// behind the log it is.
+    pub fn render(&self, revision: u64, lag: Lag) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP privgraph_http_requests_total Requests answered, by route pattern, method and status.\n\
@@ -87,7 +91,7 @@ impl Metrics {
             cumulative + self.slower.load(Ordering::Relaxed),
             self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
         );
-        let gauges: [(&str, &str, String); 5] = [
+        let gauges: [(&str, &str, String); 6] = [
             (
                 "privgraph_revision",
                 "The published revision: every batch up to it is durable and visible.",
@@ -108,13 +112,18 @@ impl Metrics {
             ),
             (
                 "privgraph_replication_lag_revisions",
-                "Revisions this replica is behind the primary (0: the embedded store is its own primary).",
-                "0".to_owned(),
+                "Batches committed in the log that this replica has not published yet (always 0 for the embedded store, its own primary).",
+                lag.revisions.to_string(),
             ),
             (
                 "privgraph_replication_lag_seconds",
-                "Seconds this replica is behind the primary (0: the embedded store is its own primary).",
-                "0".to_owned(),
+                "How long this replica's published graph may have been missing committed batches (always 0 for the embedded store).",
+                lag.seconds.to_string(),
+            ),
+            (
+                "privgraph_replication_connected",
+                "1 while this replica hears of the log's commits from its database, else 0 (always 1 for the embedded store).",
+                u8::from(lag.connected).to_string(),
             ),
         ];
         for (name, help, value) in gauges {
@@ -145,7 +154,14 @@ mod tests {
         metrics.observe("/groups/{id}/users", "GET", 200, Duration::from_micros(50));
         metrics.observe("/groups/{id}/users", "GET", 200, Duration::from_millis(3));
         metrics.observe("/groups/{id}/users", "GET", 404, Duration::from_secs(20));
-        let text = metrics.render(7);
+        let text = metrics.render(
+            7,
+            Lag {
+                revisions: 3,
+                seconds: 0.25,
+                connected: false,
+            },
+        );
         let line = |prefix: &str| {
             text.lines()
                 .find(|l| l.starts_with(prefix))
@@ -185,7 +201,9 @@ mod tests {
         );
         assert_eq!(line("privgraph_http_request_duration_seconds_count"), "3");
         assert_eq!(line("privgraph_revision "), "7");
-        assert_eq!(line("privgraph_replication_lag_revisions "), "0");
+        assert_eq!(line("privgraph_replication_lag_revisions "), "3");
+        assert_eq!(line("privgraph_replication_lag_seconds "), "0.25");
+        assert_eq!(line("privgraph_replication_connected "), "0");
     }
 
     #[test]

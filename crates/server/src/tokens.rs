@@ -73,7 +73,7 @@ impl Tokens {
         let mut file = std::fs::File::open(path).map_err(read_error)?;
         // The permissions of the file opened, not of whatever the path names later.
         let mode = permission_bits(&file.metadata().map_err(read_error)?);
-        if mode & 0o077 != 0 {
+        if mode & 0o044 != 0 {
             return Err(TokensError::Readable {
                 path: path.to_owned(),
                 mode,

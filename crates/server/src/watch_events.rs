@@ -69,15 +69,19 @@ fn parse(query: &str) -> Result<(Option<u64>, Option<u64>), Answer> {
 }
 
 /// Starts a watch after `since` (default: `head`, the published revision): answers
-/// the body and the revision it starts after, or the refusal of a bad parameter or of
-/// a revision past the head.
+/// the body and the revision it starts after, or the refusal of a bad parameter, of a
+/// revision past the head, or of a server without a watcher (a PostgreSQL replica:
+/// `notSupported`).
 pub(crate) fn start(
-    watcher: &Watcher,
+    watcher: Option<Watcher>,
     head: u64,
     stopped: watch::Receiver<bool>,
     query: &str,
 ) -> Result<(WatchBody, u64), Answer> {
     let (since, until) = parse(query)?;
+    let Some(watcher) = watcher else {
+        return Err(Answer::from(privgraph::logic::Error::NotSupported));
+    };
     // The published head only grows: a revision at or before it is served.
     let since = since.unwrap_or(head);
     if since > head {
@@ -85,7 +89,6 @@ pub(crate) fn start(
         return Err(Refusal::BadMessage(err.to_string()).answer());
     }
     let (lines, body) = mpsc::channel(LINES);
-    let watcher = watcher.clone();
     let spawned = std::thread::Builder::new()
         .name("privgraph-watch".to_owned())
         .spawn(move || stream(&watcher, since, until, &lines, &stopped));

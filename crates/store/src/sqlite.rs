@@ -61,7 +61,15 @@ pub(crate) fn db_path(dir: &Path) -> PathBuf {
     dir.join(DB_FILE)
 }
 
+/// How long [`lock`] keeps trying before it reports the store locked.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Takes the writer's lock of `dir`: held until the returned file is dropped.
+///
+/// A lock held only for a moment is waited for: a process that forks while it holds
+/// the lock (to start another program) lends it to the child until the child execs,
+/// so a writer started right after a short-lived holder (`db init`, then `serve`) could
+/// otherwise find the store locked by nobody who writes it.
 pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
     let path = dir.join(LOCK_FILE);
     let file = OpenOptions::new()
@@ -70,15 +78,25 @@ pub(crate) fn lock(dir: &Path) -> Result<File, StoreError> {
         .write(true)
         .open(&path)
         .map_err(|err| StoreError::io(format!("cannot open {}", path.display()), &err))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked {
-            dir: dir.to_owned(),
-        }),
-        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::io(
-            format!("cannot lock {}", path.display()),
-            &err,
-        )),
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    dir: dir.to_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(StoreError::io(
+                    format!("cannot lock {}", path.display()),
+                    &err,
+                ));
+            }
+        }
     }
 }
 

@@ -220,6 +220,17 @@ impl Cluster {
         self.pg_ctl("restart");
     }
 
+    /// Stops the server (a fast shutdown: open connections are cut) until
+    /// [`Cluster::start_again`]; meanwhile connecting is refused.
+    pub fn stop(&self) {
+        self.pg_ctl("stop");
+    }
+
+    /// Starts the server [`Cluster::stop`] stopped, on the same port.
+    pub fn start_again(&self) {
+        self.pg_ctl("start");
+    }
+
     /// The cluster's directory.
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -485,8 +485,24 @@ impl Replica {
             return Ok(graph);
         }
         drop(graph);
-        self.status.wake.notify_one();
+        self.follow_now();
         self.reader.wait_for(revision, timeout)
+    }
+
+    /// Asks the replica to read the log now rather than at its next notification or
+    /// poll, and returns at once: for a caller that waits for a revision by other
+    /// means than [`Replica::at_least`] (an asynchronous server watching its
+    /// [`Reader`]). Requests made before the replica gets to them count as one.
+    ///
+    /// ```no_run
+    /// use privgraph_store::postgres::{Replica, ReplicaConfig};
+    /// let replica = Replica::open("postgresql://privgraph@127.0.0.1/authz", ReplicaConfig::default())?;
+    /// replica.follow_now();
+    /// let graph = replica.reader().wait_for(7, std::time::Duration::from_secs(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn follow_now(&self) {
+        self.status.wake.notify_one();
     }
 
     /// How far behind the log this replica is.
