@@ -59,6 +59,7 @@ use crate::graph::{
     Author, Batch, BatchError, CommittedBatch, Graph, Key, MemberKind, Target, TargetVocabulary,
 };
 use crate::logic::{Auth, Error, IdSource, Operation, Outcome, Planned, RandomIds};
+use crate::watch::{self, EffectiveDelta, Subscribers, Subscription, WatchEvent};
 
 /// What readers and the writer share.
 #[derive(Debug)]
@@ -211,9 +212,11 @@ pub struct Writer {
     retired: Option<Arc<Graph>>,
     /// Published batches the retired copy has not had yet.
     lagging: Vec<CommittedBatch>,
-    /// Batches applied to the private copy and not yet published, with their undo.
-    staged: Vec<(CommittedBatch, Undo)>,
+    /// Batches applied to the private copy and not yet published, with their undo and,
+    /// while someone subscribes, their effective deltas.
+    staged: Vec<(CommittedBatch, Undo, Option<Vec<EffectiveDelta>>)>,
     ids: Arc<dyn IdSource>,
+    subscribers: Subscribers,
 }
 
 impl Writer {
@@ -238,6 +241,7 @@ impl Writer {
             lagging: Vec::new(),
             staged: Vec::new(),
             ids,
+            subscribers: Subscribers::default(),
         }
     }
 
@@ -314,29 +318,41 @@ impl Writer {
 
     /// Applies a batch to the private copy as the next staged one and returns its
     /// revision. On an error nothing is staged.
+    ///
+    /// While someone subscribes (see [`Writer::subscribe`]), this also computes the
+    /// batch's effective deltas; otherwise it pays nothing for watching.
     pub fn stage_batch(&mut self, batch: Batch) -> Result<u64, BatchError> {
+        let watched = self.subscribers.any();
         let graph = self.private_mut();
-        let undo = graph.apply_changes(&batch.changes)?;
+        let (undo, effective) = if watched {
+            let (undo, effective) = watch::apply_changes_with_deltas(graph, &batch.changes)?;
+            (undo, Some(effective))
+        } else {
+            (graph.apply_changes(&batch.changes)?, None)
+        };
         graph.revision += 1;
         let revision = graph.revision;
-        self.staged.push((CommittedBatch { revision, batch }, undo));
+        self.staged
+            .push((CommittedBatch { revision, batch }, undo, effective));
         Ok(revision)
     }
 
     /// The staged batches, oldest first: what a store makes durable before
     /// [`Writer::publish`].
     pub fn staged(&self) -> impl Iterator<Item = &CommittedBatch> {
-        self.staged.iter().map(|(batch, _)| batch)
+        self.staged.iter().map(|(batch, _, _)| batch)
     }
 
     /// Takes back every staged batch (a store could not make them durable).
     pub fn rollback(&mut self) {
         let staged = std::mem::take(&mut self.staged);
         let graph = self.private_mut();
-        for (batch, undo) in staged.into_iter().rev() {
+        for (batch, undo, _) in staged.into_iter().rev() {
             graph.revert(undo);
             graph.revision = batch.revision - 1;
         }
+        let revision = graph.revision;
+        self.subscribers.taken_back(revision);
     }
 
     /// Makes every staged batch visible to readers at once and returns the published
@@ -350,12 +366,56 @@ impl Writer {
             return revision;
         };
         self.retired = Some(self.shared.current.swap(Arc::new(graph)));
-        self.lagging = self.staged.drain(..).map(|(batch, _)| batch).collect();
+        let mut lagging = Vec::with_capacity(self.staged.len());
+        for (batch, _, effective) in self.staged.drain(..) {
+            // Readers see the batch before its subscribers hear of it.
+            if let Some(effective) = effective {
+                self.subscribers.publish(&Arc::new(WatchEvent {
+                    revision: batch.revision,
+                    changes: batch.batch.changes.clone(),
+                    effective,
+                }));
+            }
+            lagging.push(batch);
+        }
+        self.lagging = lagging;
         if self.shared.waiting.load(Ordering::SeqCst) > 0 {
             let _lock = self.shared.lock.lock().unwrap_or_else(|p| p.into_inner());
             self.shared.published.notify_all();
         }
         revision
+    }
+
+    /// A subscription to the events of every batch staged after this call, received
+    /// once published, in revision order (see [`crate::watch`]): the batch and its
+    /// effective deltas. It starts after the writer's revision (the published one plus
+    /// every staged batch); to get earlier events, [`watch::replay`] the batches up to
+    /// [`Subscription::resume_after`] from a graph at an earlier revision.
+    ///
+    /// Each subscriber has a queue of `capacity` events. Publishing never waits for
+    /// one: a subscriber whose queue is full is cut off (its reads end with
+    /// [`watch::WatchError::CutOff`] naming the revision to resume after). Deltas are
+    /// computed only while a subscription lives; dropping one unsubscribes.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use privgraph::concurrent::Writer;
+    /// use privgraph::graph::{Change, EntityKind, Graph, MemberType};
+    /// use privgraph::privileges::OzPrivileges as Oz;
+    /// let mut graph = Graph::new();
+    /// graph.create::<privgraph::graph::User>("u1")?;
+    /// let mut writer = Writer::new(graph);
+    /// let mut watch = writer.subscribe(NonZeroUsize::new(16).unwrap());
+    /// writer.commit_changes(vec![Change::SetOzPrivileges { member_type: MemberType::User,
+    ///     id: "u1".into(), privileges: Oz::OZ_GROUPS_VIEW }])?;
+    /// let event = watch.recv()?;
+    /// assert_eq!(serde_json::to_string(&event.effective)?,
+    ///     r#"[{"subject":"user:u1","resource":"oz","before":[],"after":["oz_groups_view"]}]"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe(&mut self, capacity: std::num::NonZeroUsize) -> Subscription {
+        let start = self.private_mut().revision();
+        self.subscribers.subscribe(start, capacity)
     }
 
     /// [`Writer::stage`] then [`Writer::publish`]: the in-memory writer.

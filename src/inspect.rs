@@ -40,7 +40,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{EntityKind, Graph, Group, Intermediary, Key, Space, Target, TargetKind, User};
+use crate::graph::{
+    EntityKind, Graph, Group, Intermediary, Key, Kind, Space, Target, TargetKind, User,
+};
 use crate::objects::objects_only;
 use crate::privileges::{PrivilegeNameError, Privileges};
 
@@ -261,28 +263,30 @@ fn resolve<T: Target>(
     target_id: &str,
     privilege: &str,
 ) -> Result<Resolved<T>, InspectError> {
-    let wanted =
-        T::Privileges::parse_name(privilege).map_err(|reason| InspectError::UnknownPrivilege {
-            reason,
-            allowed: T::Privileges::NAMES,
-        })?;
-    let user = graph
-        .key::<User>(user_id)
-        .ok_or_else(|| InspectError::UnknownEntity {
-            kind: EntityKind::User,
-            id: user_id.to_owned(),
-        })?;
-    let target = graph
-        .key::<T>(target_id)
-        .ok_or_else(|| InspectError::UnknownEntity {
-            kind: T::KIND,
-            id: target_id.to_owned(),
-        })?;
     Ok(Resolved {
-        user,
-        target,
-        wanted,
+        wanted: privilege_named::<T::Privileges>(privilege)?,
+        user: entity_named::<User>(graph, user_id)?,
+        target: entity_named::<T>(graph, target_id)?,
     })
+}
+
+/// The privilege called `name` in vocabulary `P`, or the error naming every name it
+/// has.
+pub(crate) fn privilege_named<P: Privileges>(name: &str) -> Result<P, InspectError> {
+    P::parse_name(name).map_err(|reason| InspectError::UnknownPrivilege {
+        reason,
+        allowed: P::NAMES,
+    })
+}
+
+/// The key of the entity of kind `K` called `id`.
+pub(crate) fn entity_named<K: Kind>(graph: &Graph, id: &str) -> Result<Key<K>, InspectError> {
+    graph
+        .key::<K>(id)
+        .ok_or_else(|| InspectError::UnknownEntity {
+            kind: K::KIND,
+            id: id.to_owned(),
+        })
 }
 
 /// How many membership chains [`explain`] lists at most.

@@ -13,11 +13,13 @@ pub mod concurrent;
 pub mod graph;
 pub mod inspect;
 pub mod logic;
+pub mod lookup;
 mod objects;
 pub mod privileges;
 pub mod rest;
 pub mod scenario;
 pub mod snapshot;
+pub mod watch;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

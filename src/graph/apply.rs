@@ -131,8 +131,19 @@ impl Graph {
     /// Applies changes atomically without counting a revision, and returns what undoes
     /// them (for writers that must take a batch back when it cannot be made durable).
     pub(crate) fn apply_changes(&mut self, changes: &[Change]) -> Result<Undo, BatchError> {
+        self.apply_changes_observed(changes, |_, _| ())
+    }
+
+    /// As [`Graph::apply_changes`], showing `observe` the graph just before each change
+    /// is applied (effective deltas read what a change can affect there).
+    pub(crate) fn apply_changes_observed(
+        &mut self,
+        changes: &[Change],
+        mut observe: impl FnMut(&Graph, &Change),
+    ) -> Result<Undo, BatchError> {
         let mut undo = Undo::default();
         for (index, change) in changes.iter().enumerate() {
+            observe(self, change);
             self.owner_journal = Some(Vec::new());
             let result = self.apply_change(change);
             let owners = self.owner_journal.take().unwrap_or_default();

@@ -1,9 +1,12 @@
 //! Helpers of `tests/routes.rs` ("the reference": Onezone's rules restated by hand): the
 //! privilege vocabularies and presets copied by hand from Onezone's privilege modules
 //! (never read from the code under test), and a thin dynamic layer over the graph API so
-//! that fixtures can be written with kinds and privilege names as values.
+//! that fixtures can be written with kinds and privilege names as values. [`model`] is
+//! the reference model of the graph that the model-based tests compare against.
 
 #![allow(dead_code)]
+
+pub mod model;
 
 use privgraph::graph::{
     AtmInventory, Child, Cluster, Graph, GraphError, Group, Handle, HandleService, Harvester, Key,

@@ -3,6 +3,8 @@
 //! `privgraph::snapshot`, `privgraph_store`), where every decision lives and is tested. What each command
 //! prints and its exit codes are written out in the repository's `docs/cli.md`.
 
+mod watch;
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -11,11 +13,12 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use privgraph::graph::{
-    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, Share, Space,
-    TargetKind, User,
+    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, MemberType, Share,
+    Space, TargetKind, User,
 };
 use privgraph::inspect::{self, Explanation, QueryError};
 use privgraph::logic::{Auth, Decision, Engine};
+use privgraph::lookup::{self, LookupError, PageRequest, Subject};
 use privgraph::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
     HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
@@ -61,7 +64,7 @@ mod exit {
                   file, 3 denied, 4 not found (check --operation). The db commands: 1 invalid snapshot \
                   (init), 2 bad arguments or unreadable input, 3 not a store or a failed \
                   integrity check, 4 the directory already holds a store (init), 5 locked by \
-                  another writer."
+                  another writer. lookup: 0 answered (an empty answer too), 2 bad input."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -100,12 +103,24 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Who holds what: every entity where a subject holds a privilege, or every subject
+    /// holding one in an entity, as `check` answers (owners yes, oz privileges never);
+    /// exit 0, also for an empty answer, 2 bad input.
+    Lookup {
+        #[command(subcommand)]
+        command: LookupCommand,
+    },
     /// Serve Onezone's REST API and privgraph's own endpoints over HTTP on a store;
     /// prints `listening on http://HOST:PORT` when ready, logs on stderr, stops
     /// gracefully on SIGTERM or SIGINT (exit 0), reloads the tokens file on SIGHUP.
     /// Exit 2 bad arguments, a missing store, a busy port, a tokens file readable by
     /// group or others; 3 a damaged store; 5 a store locked by another writer.
     Serve(ServeArgs),
+    /// Print one JSON line per batch of a store after --since (default: its head),
+    /// {"revision", "changes", "effective"}, following new batches until interrupted
+    /// or until --until is printed (exit 0); exit 2 bad arguments, 3 a revision the
+    /// store cannot serve, not a store, or a damaged store.
+    Watch(watch::WatchArgs),
 }
 
 #[derive(Args)]
@@ -164,6 +179,54 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
         .filter(|s| s.is_finite() && *s > 0.0)
         .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
         .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
+}
+
+#[derive(Subcommand)]
+enum LookupCommand {
+    /// Print {"ids": [...]}: every entity of --kind where the user or group holds the
+    /// privilege, sorted.
+    Resources(ResourcesArgs),
+    /// Print {"users": [...], "groups": [...]}: every user and group holding the
+    /// privilege in the entity (for a group: its effective child groups), sorted.
+    Subjects(SubjectsArgs),
+}
+
+#[derive(Args)]
+struct ResourcesArgs {
+    #[command(flatten)]
+    source: Source,
+    /// The user id.
+    #[arg(long, conflicts_with = "group", required_unless_present = "group")]
+    user: Option<String>,
+    /// The group id (instead of --user).
+    #[arg(long)]
+    group: Option<String>,
+    /// The kind of entity to list: group, space, handle_service, handle, harvester,
+    /// cluster or atm_inventory.
+    #[arg(long, value_parser = target_kind)]
+    kind: TargetKind,
+    /// A privilege name of the kind's vocabulary, e.g. `space_view`.
+    #[arg(long)]
+    privilege: String,
+}
+
+#[derive(Args)]
+struct SubjectsArgs {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    target: Target,
+    /// A privilege name of the entity's vocabulary, e.g. `handle_service_update`.
+    #[arg(long)]
+    privilege: String,
+}
+
+/// A kind with members, by its snake-case name.
+fn target_kind(name: &str) -> Result<TargetKind, String> {
+    TargetKind::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 #[derive(Subcommand)]
@@ -394,27 +457,37 @@ struct Single<'a> {
     privilege: &'a str,
 }
 
+/// Exits with clap's usage error (exit 2) for the subcommand at `path` (`["check"]`,
+/// `["lookup", "subjects"]`): `what` was not given.
+fn missing(path: &[&str], what: &str) -> ! {
+    let mut command = Cli::command();
+    // Gives subcommands their full name (`privgraph check`) in the usage line.
+    command.build();
+    let message = format!("the following required arguments were not provided: {what}");
+    for name in path {
+        match command.find_subcommand(name) {
+            Some(sub) => command = sub.clone(),
+            None => break,
+        }
+    }
+    command
+        .error(ErrorKind::MissingRequiredArgument, message)
+        .exit()
+}
+
+impl Target {
+    /// The entity given, or the usage error naming the flags.
+    fn required(&self, path: &[&str]) -> (TargetKind, &str) {
+        self.kind_and_id()
+            .unwrap_or_else(|| missing(path, &format!("one of {}", Target::flags())))
+    }
+}
+
 impl Question {
     /// The question, or clap's usage error (exit 2) naming what is missing.
     fn single(&self, subcommand: &str) -> Single<'_> {
-        let missing = |what: &str| -> ! {
-            let mut command = Cli::command();
-            // Gives subcommands their full name (`privgraph check`) in the usage line.
-            command.build();
-            let message = format!("the following required arguments were not provided: {what}");
-            match command.find_subcommand_mut(subcommand) {
-                Some(sub) => sub
-                    .error(ErrorKind::MissingRequiredArgument, message)
-                    .exit(),
-                None => command
-                    .error(ErrorKind::MissingRequiredArgument, message)
-                    .exit(),
-            }
-        };
-        let (kind, id) = self
-            .target
-            .kind_and_id()
-            .unwrap_or_else(|| missing(&format!("one of {}", Target::flags())));
+        let missing = |what: &str| -> ! { missing(&[subcommand], what) };
+        let (kind, id) = self.target.required(&[subcommand]);
         Single {
             user: self.user.as_deref().unwrap_or_else(|| missing("--user")),
             kind,
@@ -529,10 +602,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { command } => db(command, &mut out),
+        Command::Lookup { command } => lookup(command, &mut out),
         Command::Serve(args) => {
             drop(out);
             serve(args)
         }
+        Command::Watch(args) => watch::watch(args, &mut out),
     }
 }
 
@@ -562,6 +637,59 @@ fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
         let _ = stdout.flush();
     })
     .map_err(|err| Failure::new(err.exit_code(), err))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lookup`: every failure is bad input (exit 2), an unreadable or invalid snapshot or
+/// store included.
+fn lookup(command: LookupCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let usage = |err: LookupError| Failure::new(exit::USAGE, err);
+    let load = |source: &Source| {
+        source.load().map_err(|failure| Failure {
+            code: exit::USAGE,
+            ..failure
+        })
+    };
+    let all = PageRequest::default();
+    match command {
+        LookupCommand::Resources(args) => {
+            let subject = match (args.user, args.group) {
+                (Some(id), _) => Subject {
+                    kind: MemberType::User,
+                    id,
+                },
+                (None, Some(id)) => Subject {
+                    kind: MemberType::Group,
+                    id,
+                },
+                (None, None) => missing(&["lookup", "resources"], "--user or --group"),
+            };
+            let graph = load(&args.source)?;
+            let found = lookup::resources_by_id(&graph, &subject, args.kind, &args.privilege, &all)
+                .map_err(usage)?;
+            #[derive(Serialize)]
+            struct Ids<'a> {
+                ids: &'a [String],
+            }
+            write_json(out, &Ids { ids: &found.ids })?;
+        }
+        LookupCommand::Subjects(args) => {
+            let (kind, id) = args.target.required(&["lookup", "subjects"]);
+            let graph = load(&args.source)?;
+            let found =
+                lookup::subjects_by_id(&graph, kind, id, &args.privilege, &all).map_err(usage)?;
+            #[derive(Serialize)]
+            struct Holders<'a> {
+                users: &'a [String],
+                groups: &'a [String],
+            }
+            let holders = Holders {
+                users: &found.users,
+                groups: &found.groups,
+            };
+            write_json(out, &holders)?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response};
@@ -24,10 +24,11 @@ use crate::durable::Durable;
 use crate::metrics::Metrics;
 use crate::own::{self, Endpoint};
 use crate::tokens::Tokens;
+use crate::watch_events::WatchBody;
 
-/// The body of every response. A whole buffer: every answer is computed before it is
-/// sent (a streaming endpoint, such as a watch, needs a boxed body here).
-pub(crate) type ResponseBody = Full<Bytes>;
+/// The body of every response: a whole buffer (every answer is computed before it is
+/// sent), or the lines of a watch as they come.
+pub(crate) type ResponseBody = Either<Full<Bytes>, WatchBody>;
 
 /// `X-Privgraph-Revision`: the revision an answer reflects.
 pub(crate) static REVISION: HeaderName = HeaderName::from_static("x-privgraph-revision");
@@ -56,6 +57,8 @@ pub(crate) struct State {
     pub body_timeout: Duration,
     /// The store `reader` and `writes` are of.
     pub durable: Durable,
+    /// Becomes true when the server stops: watches end.
+    pub stopped: watch::Receiver<bool>,
 }
 
 /// The answer, the route pattern it is counted under, and the revision it reflects
@@ -64,6 +67,8 @@ struct Handled {
     answer: Answer,
     route: &'static str,
     revision: Option<u64>,
+    /// The body of a watch, sent instead of the answer's.
+    stream: Option<WatchBody>,
 }
 
 impl Handled {
@@ -72,6 +77,7 @@ impl Handled {
             answer,
             route,
             revision: None,
+            stream: None,
         }
     }
 }
@@ -88,7 +94,10 @@ where
     let handled = respond(&state, &parts, body).await;
     let revision = handled.revision.unwrap_or_else(|| state.reader.revision());
     let status = handled.answer.status;
-    let response = http_response(handled.answer, &request_id, revision, parts.uri.path());
+    let mut response = http_response(handled.answer, &request_id, revision, parts.uri.path());
+    if let Some(stream) = handled.stream {
+        *response.body_mut() = Either::Right(stream);
+    }
     let took = started.elapsed();
     state
         .metrics
@@ -211,6 +220,40 @@ async fn own_endpoint(
                     state.reader.revision(),
                 ),
             }
+        }
+        Endpoint::LookupResources => {
+            let graph = state.reader.read();
+            (crate::lookup::resources(&graph, query), graph.revision())
+        }
+        Endpoint::LookupSubjects => {
+            let graph = state.reader.read();
+            (crate::lookup::subjects(&graph, query), graph.revision())
+        }
+        Endpoint::Watch => {
+            let head = state.reader.revision();
+            let started = crate::watch_events::start(
+                state.durable.watcher(),
+                head,
+                state.stopped.clone(),
+                query,
+            );
+            return match started {
+                Ok((stream, since)) => Handled {
+                    revision: Some(since),
+                    stream: Some(stream),
+                    ..Handled::new(
+                        Answer {
+                            content_type: "application/x-ndjson",
+                            ..Answer::empty(200)
+                        },
+                        route,
+                    )
+                },
+                Err(answer) => Handled {
+                    revision: Some(head),
+                    ..Handled::new(answer, route)
+                },
+            };
         }
         Endpoint::Health | Endpoint::Metrics | Endpoint::Unknown => {
             (own::not_found(), state.reader.revision())
@@ -503,7 +546,9 @@ fn http_response(
     revision: u64,
     path: &str,
 ) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(Bytes::from(answer.body.unwrap_or_default())));
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(
+        answer.body.unwrap_or_default(),
+    ))));
     *response.status_mut() = hyper::StatusCode::from_u16(answer.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();

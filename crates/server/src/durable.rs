@@ -111,6 +111,16 @@ impl Durable {
         }
     }
 
+    /// Starts watches of the store's batches: only an embedded store has its log and
+    /// its writer in this process; a replica has none (`None`).
+    pub fn watcher(&self) -> Option<privgraph_store::Watcher> {
+        match self {
+            Durable::Store(store) => Some(store.watcher()),
+            #[cfg(feature = "postgres")]
+            Durable::Replica(_) => None,
+        }
+    }
+
     /// What the start's log line names it by (never a password).
     pub fn name(&self) -> String {
         match self {

@@ -47,9 +47,11 @@
 mod answer;
 mod app;
 mod durable;
+mod lookup;
 mod metrics;
 mod own;
 mod tokens;
+mod watch_events;
 
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -337,6 +339,7 @@ impl Server {
         let (revision_tx, revisions) = watch::channel(reader.revision());
         let watching = Arc::new(AtomicBool::new(true));
         spawn_revision_watch(reader.clone(), revision_tx, Arc::clone(&watching))?;
+        let (stop, stopped) = watch::channel(false);
         let state = Arc::new(State {
             reader,
             writes: durable.handle(),
@@ -346,8 +349,8 @@ impl Server {
             at_least_timeout: config.at_least_timeout,
             body_timeout: config.limits.body_timeout,
             durable,
+            stopped: stopped.clone(),
         });
-        let (stop, stopped) = watch::channel(false);
         let accepting = runtime.spawn(accept(
             listener,
             Arc::clone(&state),

@@ -22,8 +22,9 @@ pub(crate) enum Endpoint {
     Check,
     Decide,
     Snapshot,
-    // The lookup endpoints (`/privgraph/lookup/resources`, `/privgraph/lookup/subjects`)
-    // and `/privgraph/watch` come here, with the library functions that answer them.
+    LookupResources,
+    LookupSubjects,
+    Watch,
     /// A path under `/privgraph/` that names no endpoint.
     Unknown,
 }
@@ -42,6 +43,9 @@ impl Endpoint {
             "/privgraph/check" => Endpoint::Check,
             "/privgraph/decide" => Endpoint::Decide,
             "/privgraph/snapshot" => Endpoint::Snapshot,
+            "/privgraph/lookup/resources" => Endpoint::LookupResources,
+            "/privgraph/lookup/subjects" => Endpoint::LookupSubjects,
+            "/privgraph/watch" => Endpoint::Watch,
             _ if path == "/privgraph" || path.starts_with("/privgraph/") => Endpoint::Unknown,
             _ => return None,
         })
@@ -55,6 +59,9 @@ impl Endpoint {
             Endpoint::Check => "/privgraph/check",
             Endpoint::Decide => "/privgraph/decide",
             Endpoint::Snapshot => "/privgraph/snapshot",
+            Endpoint::LookupResources => "/privgraph/lookup/resources",
+            Endpoint::LookupSubjects => "/privgraph/lookup/subjects",
+            Endpoint::Watch => "/privgraph/watch",
             Endpoint::Unknown => "unmatched",
         }
     }
@@ -72,7 +79,12 @@ impl Endpoint {
     pub fn root_only(self) -> bool {
         matches!(
             self,
-            Endpoint::Check | Endpoint::Decide | Endpoint::Snapshot
+            Endpoint::Check
+                | Endpoint::Decide
+                | Endpoint::Snapshot
+                | Endpoint::LookupResources
+                | Endpoint::LookupSubjects
+                | Endpoint::Watch
         )
     }
 }
@@ -128,11 +140,11 @@ pub(crate) fn check(graph: &Graph, query: &str) -> Answer {
     }
 }
 
-fn missing(key: &'static str) -> Answer {
+pub(crate) fn missing(key: &'static str) -> Answer {
     Answer::from(Error::MissingRequiredValue { key })
 }
 
-fn kinds() -> &'static [&'static str] {
+pub(crate) fn kinds() -> &'static [&'static str] {
     KINDS.as_slice()
 }
 

@@ -10,7 +10,9 @@
 //! commits all the staged batches in one SQLite transaction, and only then publishes
 //! them to readers and answers. Reads go through a
 //! [`Reader`] and never wait for a write. [`load`],
-//! [`log`] and [`backup`] read a store while another process writes it.
+//! [`log`] and [`backup`] read a store while another process writes it. Watches give
+//! the effective changes of every batch after any stored revision: [`LogWatch`] from
+//! the log (in any process), [`Store::watcher`] from the log and then the writer.
 //!
 //! ```
 //! use privgraph::graph::{Author, Batch, Change, EntityKind, Graph, User};
@@ -67,6 +69,7 @@ mod format;
 pub mod postgres;
 mod recover;
 mod sqlite;
+mod watch;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +85,7 @@ use privgraph::logic::{IdSource, RandomIds};
 pub use backend::Durability;
 pub use error::{Damage, StoreError, WriteError};
 pub use format::{BATCH_FORMAT, CHECKPOINT_FORMAT, SCHEMA_VERSION};
+pub use watch::{LogWatch, StoreWatch, WatchError, Watcher};
 pub use writer::{Idempotency, WriteHandle, Written};
 
 use recover::{Use, recover};
@@ -211,6 +215,24 @@ impl Store {
     /// A handle to submit writes (clone it for every thread).
     pub fn handle(&self) -> WriteHandle {
         WriteHandle::new(writer::Queue::Thread(self.jobs.clone()))
+    }
+
+    /// Starts watches of this store's batches, past and coming (see [`Watcher`]).
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use privgraph::graph::{Author, Batch, Graph};
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// let mut watch = store.watcher().watch(Some(0), NonZeroUsize::MIN)?;
+    /// let event = watch.recv_timeout(std::time::Duration::ZERO)?;
+    /// assert_eq!(event.map(|e| e.revision), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn watcher(&self) -> Watcher {
+        Watcher::new(self.dir.clone(), self.handle())
     }
 
     /// The published revision: every batch up to it is durable.

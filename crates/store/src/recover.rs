@@ -17,12 +17,18 @@ pub(crate) struct Recovered {
     pub chain: Checksum,
     /// The newest checkpoint's revision.
     pub checkpoint: u64,
+    /// The chain value at the graph's revision (for [`Use::GraphAt`]: at the revision
+    /// asked for, when the store reaches it).
+    pub graph_chain: Option<Checksum>,
 }
 
 /// What to do with the batches besides verifying them.
 pub(crate) enum Use<'a> {
     /// Build the head graph.
     Graph,
+    /// Build the graph at this revision (the head's, when the store ends before it),
+    /// from the newest checkpoint at or before it.
+    GraphAt(u64),
     /// Hand every batch after `since` to `out`, as its stored line.
     Lines {
         since: u64,
@@ -53,6 +59,10 @@ pub(crate) struct Verifier<'a> {
     /// The index in `checkpoints` of the next checkpoint to match against the chain.
     next_checkpoint: usize,
     graph: Option<Graph>,
+    /// The revision of the checkpoint the graph is built from.
+    base: u64,
+    /// The chain value at the revision the graph is built up to.
+    graph_chain: Option<Checksum>,
 }
 
 fn corrupt(revision: u64, damage: Damage) -> StoreError {
@@ -73,6 +83,8 @@ impl<'a> Verifier<'a> {
             next: 1,
             next_checkpoint: 0,
             graph: None,
+            base: 0,
+            graph_chain: None,
         }
     }
 
@@ -80,10 +92,19 @@ impl<'a> Verifier<'a> {
         self.checkpoints.last().map_or(0, |&(revision, _)| revision)
     }
 
+    /// The revision the graph is built up to, when one is built.
+    fn graph_at(&self) -> Option<u64> {
+        match self.what {
+            Use::Graph => Some(u64::MAX),
+            Use::GraphAt(at) => Some(at),
+            Use::Lines { .. } => None,
+        }
+    }
+
     /// Builds the graph from the newest checkpoint once its chain value has been
     /// matched against the batches.
     fn build(&mut self) -> Result<(), StoreError> {
-        if !matches!(self.what, Use::Graph) || self.graph.is_some() {
+        if self.graph_at().is_none() || self.graph.is_some() {
             return Ok(());
         }
         let Some((revision, snapshot)) = self.newest.take() else {
@@ -131,11 +152,17 @@ impl<'a> Verifier<'a> {
         }
         let checkpoint = self.newest_checkpoint();
         self.build()?;
+        let graph_chain = match self.graph_at() {
+            Some(at) if at < head => self.graph_chain,
+            Some(_) => Some(chain),
+            None => None,
+        };
         Ok(Recovered {
             graph: self.graph,
             head,
             chain,
             checkpoint,
+            graph_chain,
         })
     }
 }
@@ -182,11 +209,15 @@ impl LoadVisitor for Verifier<'_> {
                 return Err(corrupt(0, Damage::CheckpointChain));
             }
             self.chain = Some(genesis);
+            if self.graph_at() == Some(0) {
+                self.graph_chain = Some(genesis);
+            }
             self.next_checkpoint = 1;
         }
         self.checkpoints.push((revision, chain));
-        if matches!(self.what, Use::Graph) {
+        if self.graph_at().is_some_and(|at| revision <= at) {
             self.newest = Some((revision, checkpoint.snapshot.to_vec()));
+            self.base = revision;
         }
         Ok(())
     }
@@ -219,9 +250,13 @@ impl LoadVisitor for Verifier<'_> {
         self.match_checkpoint(revision, &chain)?;
         self.chain = Some(chain);
         self.next += 1;
+        if self.graph_at() == Some(revision) {
+            self.graph_chain = Some(chain);
+        }
         match &mut self.what {
-            Use::Graph => {
-                if revision <= self.newest_checkpoint() {
+            Use::Graph | Use::GraphAt(_) => {
+                let at = self.graph_at().unwrap_or(u64::MAX);
+                if revision <= self.base || revision > at {
                     return Ok(());
                 }
                 self.build()?;

@@ -470,6 +470,53 @@ fn read_meta(tx: &Transaction<'_>) -> Result<Meta, StoreError> {
     })
 }
 
+impl SqliteBackend {
+    /// Hands at most `limit` batches after revision `after` to `visit`, by increasing
+    /// revision, from one read (batches are only ever appended, so later reads extend
+    /// what earlier ones saw).
+    pub(crate) fn batches_after(
+        &mut self,
+        after: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(StoredBatch<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut batches = self
+            .conn
+            .prepare_cached(
+                "SELECT revision, format, line, chain FROM batches
+                 WHERE revision > ?1 ORDER BY revision LIMIT ?2",
+            )
+            .map_err(|e| read_error("the batches", None, e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = batches
+            .query(params![sql_revision(after), limit])
+            .map_err(|e| read_error("the batches", None, e))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| read_error("the batches", None, e))?
+        {
+            let revision = revision_of(
+                row.get(0).map_err(|e| read_error("a batch", None, e))?,
+                "a batch",
+            )?;
+            let err = |e| read_error("a batch", Some(revision), e);
+            let bytes = |i: usize| -> Result<&[u8], StoreError> {
+                row.get_ref(i)
+                    .map_err(err)?
+                    .as_bytes()
+                    .map_err(|e| err(e.into()))
+            };
+            visit(StoredBatch {
+                revision,
+                format: row.get(1).map_err(err)?,
+                line: bytes(2)?,
+                chain: bytes(3)?,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 impl Backend for SqliteBackend {
     fn load(&mut self, visitor: &mut dyn LoadVisitor) -> Result<(), StoreError> {
         // One read transaction: the checkpoints and batches are those of one commit,

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::num::NonZeroUsize;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
 use privgraph::concurrent::{Committed, Writer};
 use privgraph::graph::{Batch, Timestamp};
 use privgraph::logic::{Auth, Operation};
+use privgraph::watch::Subscription;
 use serde_json::Value;
 
 use crate::backend::{Backend, Durability, IdempotencyRecord, NewBatch, NewCheckpoint};
@@ -98,6 +100,12 @@ pub(crate) enum Job {
     },
     Durability {
         reply: Box<dyn FnOnce(Result<Durability, StoreError>) + Send>,
+    },
+    /// A watch subscription on the writer, starting after the head (run after a
+    /// group's commit, when nothing is staged).
+    Subscribe {
+        capacity: NonZeroUsize,
+        reply: Box<dyn FnOnce(Result<Subscription, WriteError>) + Send>,
     },
     Stop,
 }
@@ -245,6 +253,33 @@ impl WriteHandle {
         });
     }
 
+    /// A subscription to the watch events of every batch committed after the head at
+    /// the time it is made (see [`privgraph::watch`]), through a queue of `capacity`
+    /// events: a subscriber that lets it fill is cut off, never waited for.
+    /// [`Watcher::watch`](crate::Watcher::watch) adds the past from the store.
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use privgraph::graph::{Author, Batch, Graph};
+    /// let dir = tempfile::tempdir()?;
+    /// privgraph_store::init(dir.path(), &Graph::new())?;
+    /// let store = privgraph_store::Store::open(dir.path(), Default::default())?;
+    /// let mut watch = store.handle().subscribe(NonZeroUsize::new(8).unwrap())?;
+    /// store.handle().commit(Batch::new(Author::Root, vec![]))?;
+    /// assert_eq!(watch.recv()?.revision, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe(&self, capacity: NonZeroUsize) -> Result<Subscription, WriteError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Subscribe {
+            capacity,
+            reply: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        });
+        rx.recv().unwrap_or(Err(WriteError::Closed))
+    }
+
     pub(crate) fn send(&self, job: Job) {
         let refused = match &self.jobs {
             Queue::Thread(jobs) => jobs.send(job).err().map(|mpsc::SendError(job)| job),
@@ -268,6 +303,7 @@ impl Job {
             Job::Batch { reply, .. } => reply(Err(WriteError::Closed)),
             Job::Checkpoint { reply } => reply(Err(closed())),
             Job::Durability { reply } => reply(Err(closed())),
+            Job::Subscribe { reply, .. } => reply(Err(WriteError::Closed)),
             Job::Stop => {}
         }
     }
@@ -373,6 +409,7 @@ impl WriterThread {
             match job {
                 Job::Checkpoint { reply } => reply(self.checkpoint()),
                 Job::Durability { reply } => reply(self.backend.durability()),
+                Job::Subscribe { capacity, reply } => reply(Ok(self.writer.subscribe(capacity))),
                 other => other.refuse(),
             }
         }
@@ -563,7 +600,9 @@ pub(crate) fn stage_group(
                 }
             }
             // Run after this group's commit, so they see it.
-            job @ (Job::Checkpoint { .. } | Job::Durability { .. }) => group.after.push(job),
+            job @ (Job::Checkpoint { .. } | Job::Durability { .. } | Job::Subscribe { .. }) => {
+                group.after.push(job)
+            }
             Job::Stop => {
                 group.stop = true;
                 break;
