@@ -1,51 +1,48 @@
 //! The membership maps every target keeps, and what users and groups keep as members.
 
-use hashbrown::{HashMap, HashSet};
-
 use crate::privileges::OzPrivileges;
 
 use super::kinds::{MemberType, TargetKind};
+use super::slab::{IndexMap, IndexSet};
 
-/// One effective relation of a user: the privileges it carries and how many first hops
-/// (the direct relation itself, and each direct member group of the target the user
-/// belongs to) support it. The relation exists while `hops > 0`; because nesting is
-/// acyclic, counting first hops is exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Eff<P> {
-    pub privileges: P,
-    pub hops: u32,
-}
+/// The effective users of one target, each with its effective privileges there. Kept
+/// apart from the target's node, in the dense hot array of its kind's slab, because a
+/// check reads nothing else.
+///
+/// No count of the paths supporting a relation is kept: a removal re-evaluates each
+/// relation it touches from the target's direct relations (see `propagate`), which keeps
+/// each entry at a key and a privilege set.
+pub type EffUsers<P> = IndexMap<P>;
 
 /// Direct and effective members of one target, each with its privileges there.
 ///
-/// Effective *users* are materialized for every target (the check path). Effective
-/// *groups* are materialized for resources only: a group's effective privileges in a
-/// resource are its direct ones there ∪ those of its parents, linear in the number of
-/// groups per resource. Inside groups (nesting) they are computed by a search, because
-/// the transitive closure of nesting is quadratic in the depth of a chain.
+/// Effective *users* are materialized for every target (the check path, in
+/// [`EffUsers`]). Effective *groups* are materialized for resources only: a group's
+/// effective privileges in a resource are its direct ones there ∪ those of its parents,
+/// linear in the number of groups per resource. Inside groups (nesting) they are
+/// computed by a search, because the transitive closure of nesting is quadratic in the
+/// depth of a chain.
 #[derive(Debug, Clone)]
 pub struct Members<P> {
-    pub users: HashMap<u32, P>,
-    pub groups: HashMap<u32, P>,
-    pub eff_users: HashMap<u32, Eff<P>>,
+    pub users: IndexMap<P>,
+    pub groups: IndexMap<P>,
     /// Resources only (empty for groups): every effective member group.
-    pub eff_groups: HashMap<u32, P>,
+    pub eff_groups: IndexMap<P>,
 }
 
 impl<P> Default for Members<P> {
     fn default() -> Self {
         Members {
-            users: HashMap::new(),
-            groups: HashMap::new(),
-            eff_users: HashMap::new(),
-            eff_groups: HashMap::new(),
+            users: IndexMap::default(),
+            groups: IndexMap::default(),
+            eff_groups: IndexMap::default(),
         }
     }
 }
 
 impl<P> Members<P> {
     #[inline]
-    pub fn direct(&self, member: MemberType) -> &HashMap<u32, P> {
+    pub fn direct(&self, member: MemberType) -> &IndexMap<P> {
         match member {
             MemberType::User => &self.users,
             MemberType::Group => &self.groups,
@@ -53,7 +50,7 @@ impl<P> Members<P> {
     }
 
     #[inline]
-    pub fn direct_mut(&mut self, member: MemberType) -> &mut HashMap<u32, P> {
+    pub fn direct_mut(&mut self, member: MemberType) -> &mut IndexMap<P> {
         match member {
             MemberType::User => &mut self.users,
             MemberType::Group => &mut self.groups,
@@ -74,7 +71,7 @@ pub struct MemberSide {
     /// Own oz privileges.
     pub oz: OzPrivileges,
     /// Groups this member is a direct member of (a group's direct parents).
-    pub groups: HashSet<u32>,
+    pub groups: IndexSet,
     /// Direct memberships in targets other than groups.
-    pub resources: HashSet<TargetRef>,
+    pub resources: IndexSet<TargetRef>,
 }
