@@ -55,7 +55,7 @@
 
 mod any_key;
 pub(crate) mod apply;
-
+pub(crate) mod bulk;
 mod change;
 mod equality;
 mod error;
