@@ -231,6 +231,8 @@ pub struct StepRecord<'a> {
     pub status: u16,
     /// The answer's body (`None` when it has none).
     pub body: Option<&'a Value>,
+    /// The answer's body as sent, keys in Onezone's order (`None` when it has none).
+    pub body_text: Option<&'a str>,
     /// The answer's location (for a 201).
     pub location: Option<&'a str>,
     /// How many expectations the step checked (0, 1 or 2).
@@ -257,8 +259,7 @@ impl fmt::Display for StepRecord<'_> {
             write!(f, " {id}")?;
         } else if let Some(location) = self.location {
             write!(f, " {location}")?;
-        } else if let Some(body) = self.body {
-            let text = body.to_string();
+        } else if let Some(text) = self.body_text {
             match text.char_indices().nth(BODY_SHOWN) {
                 Some((cut, _)) => write!(f, " {}…", &text[..cut])?,
                 None => write!(f, " {text}")?,
@@ -271,11 +272,14 @@ impl fmt::Display for StepRecord<'_> {
         };
         write!(f, "  {verdict}")?;
         for m in self.mismatches {
+            let actual = match (m.field, self.body_text) {
+                ("body", Some(text)) => text.to_owned(),
+                _ => m.actual.to_string(),
+            };
             write!(
                 f,
-                "\n  expected {field}: {}\n  actual {field}:   {}",
+                "\n  expected {field}: {}\n  actual {field}:   {actual}",
                 m.expected,
-                m.actual,
                 field = m.field
             )?;
         }
@@ -316,6 +320,7 @@ pub fn replay_with(
         };
         let response = rest::handle(&mut engine, &auth, &step.method, &path, &body);
         let body_json = response.json().unwrap_or(Value::Null);
+        let body_text = response.to_json_string();
         let line = Line {
             step: n,
             status: response.status,
@@ -370,6 +375,7 @@ pub fn replay_with(
             path: &path,
             status: response.status,
             body: response.body.as_ref().map(|_| &body_json),
+            body_text: body_text.as_deref(),
             location: response.location.as_deref(),
             expectations,
             mismatches: &report.mismatches[failed_before..],

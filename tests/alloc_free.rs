@@ -1,4 +1,4 @@
-//! The check path allocates nothing (design §6): a counting global allocator watches
+//! The check path allocates nothing: a counting global allocator watches
 //! a million checks of every kind on a graph of thousands of entities.
 //!
 //! The allocator counts `alloc`, `alloc_zeroed` and `realloc` calls, but only on a

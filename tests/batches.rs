@@ -281,3 +281,117 @@ fn library_batches_carry_their_author() {
     assert!(line.contains(r#""by":"library""#), "{line}");
     assert!(line.starts_with(r#"{"format":1,"revision":1,"#), "{line}");
 }
+
+// ----- atomic batches of raw changes -------------------------------------------------------
+
+fn id_of(kind: &str, i: u8) -> String {
+    format!("{kind}{}", i % 3)
+}
+
+/// A change over a small universe of ids (three of each kind), often naming entities
+/// that do not exist or relations that do (so later changes of a batch fail often).
+fn change() -> impl Strategy<Value = privgraph::graph::Change> {
+    use privgraph::graph::{Change, EntityKind as E, MemberType as M, TargetKind as T};
+    use privgraph::privileges::{
+        GroupPrivileges as G, HandleServicePrivileges as HS, OzPrivileges as Oz,
+        SpacePrivileges as S,
+    };
+    let kind = prop_oneof![
+        Just((E::User, "u")),
+        Just((E::Group, "g")),
+        Just((E::Space, "s")),
+        Just((E::HandleService, "hs")),
+        Just((E::Harvester, "hv")),
+    ];
+    let target = prop_oneof![
+        3 => Just((T::Group, "g")),
+        2 => Just((T::Space, "s")),
+        1 => Just((T::HandleService, "hs")),
+        1 => Just((T::Handle, "h")),
+        1 => Just((T::Harvester, "hv")),
+    ];
+    let member = prop_oneof![Just((M::User, "u")), Just((M::Group, "g"))];
+    let set = |t: T, bits: u8| -> privgraph::privileges::AnyPrivileges {
+        let pick = |all: &[&'static str], n: u8| {
+            all.iter()
+                .skip(n as usize % 4)
+                .take(1 + n as usize % 3)
+                .copied()
+                .collect::<Vec<&str>>()
+        };
+        let names = match t {
+            T::Group => pick(<G as privgraph::privileges::Privileges>::NAMES, bits),
+            T::Space => pick(<S as privgraph::privileges::Privileges>::NAMES, bits),
+            T::HandleService => pick(<HS as privgraph::privileges::Privileges>::NAMES, bits),
+            _ => vec![],
+        };
+        privgraph::privileges::AnyPrivileges::from_names(t.vocabulary(), names).unwrap()
+    };
+    prop_oneof![
+        4 => (kind.clone(), any::<u8>()).prop_map(|((k, p), i)| Change::Create { kind: k, id: id_of(p, i) }),
+        2 => (kind, any::<u8>()).prop_map(|((k, p), i)| Change::Delete { kind: k, id: id_of(p, i) }),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(i, s)| Change::CreateShare { id: id_of("sh", i), space_id: id_of("s", s) }),
+        1 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(i, hs, sh)| Change::CreateHandle {
+            id: id_of("h", i), handle_service_id: id_of("hs", hs), share_id: id_of("sh", sh) }),
+        1 => any::<u8>().prop_map(|i| Change::Delete { kind: E::Share, id: id_of("sh", i) }),
+        6 => (target.clone(), any::<u8>(), member.clone(), any::<u8>(), any::<u8>()).prop_map(
+            move |((t, tp), ti, (m, mp), mi, bits)| Change::AddMember {
+                kind: t, id: id_of(tp, ti), member_type: m, member_id: id_of(mp, mi), privileges: set(t, bits) }),
+        3 => (target.clone(), any::<u8>(), member.clone(), any::<u8>()).prop_map(
+            |((t, tp), ti, (m, mp), mi)| Change::RemoveMember { kind: t, id: id_of(tp, ti), member_type: m, member_id: id_of(mp, mi) }),
+        2 => (target, any::<u8>(), member.clone(), any::<u8>(), any::<u8>()).prop_map(
+            move |((t, tp), ti, (m, mp), mi, bits)| Change::SetMemberPrivileges {
+                kind: t, id: id_of(tp, ti), member_type: m, member_id: id_of(mp, mi), privileges: set(t, bits) }),
+        2 => (member, any::<u8>(), any::<bool>()).prop_map(|((m, p), i, on)| Change::SetOzPrivileges {
+            member_type: m, id: id_of(p, i), privileges: if on { Oz::OZ_GROUPS_VIEW } else { Oz::empty() } }),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(s, u)| Change::AddSpaceOwner { space_id: id_of("s", s), user_id: id_of("u", u) }),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(s, u)| Change::RemoveSpaceOwner { space_id: id_of("s", s), user_id: id_of("u", u) }),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(h, s)| Change::LinkHarvesterSpace { harvester_id: id_of("hv", h), space_id: id_of("s", s) }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A batch applies whole or not at all: a refused batch leaves a graph equal to the
+    /// one before it (the changes before the refused one undone, deletions with their
+    /// cascades rebuilt, ownerships restored), and an accepted one gives the graph that
+    /// applying its changes one by one gives.
+    #[test]
+    fn a_batch_applies_whole_or_not_at_all(batches in proptest::collection::vec(proptest::collection::vec(change(), 1..6), 1..30)) {
+        // Every entity of the universe exists at first, so that most changes apply.
+        let mut graph = Graph::new();
+        let mut everything = Vec::new();
+        for (kind, prefix) in [
+            (privgraph::graph::EntityKind::User, "u"),
+            (privgraph::graph::EntityKind::Group, "g"),
+            (privgraph::graph::EntityKind::Space, "s"),
+            (privgraph::graph::EntityKind::HandleService, "hs"),
+            (privgraph::graph::EntityKind::Harvester, "hv"),
+        ] {
+            for i in 0..3 {
+                everything.push(privgraph::graph::Change::Create { kind, id: id_of(prefix, i) });
+            }
+        }
+        graph.apply(&Batch::new(Author::Library, everything)).expect("the universe is created");
+        let mut accepted = 1u64;
+        for changes in batches {
+            let before = graph.clone();
+            match graph.apply(&Batch::new(Author::Library, changes.clone())) {
+                Ok(revision) => {
+                    accepted += 1;
+                    prop_assert_eq!(revision, accepted);
+                    let mut one_by_one = before.clone();
+                    for change in changes {
+                        prop_assert!(one_by_one.apply(&Batch::new(Author::Library, vec![change])).is_ok());
+                    }
+                    prop_assert!(one_by_one == graph, "applied whole differs from one by one");
+                }
+                Err(err) => {
+                    prop_assert!(graph == before, "refused ({}) but changed the graph", err);
+                    prop_assert_eq!(graph.revision(), accepted);
+                }
+            }
+        }
+    }
+}

@@ -1,9 +1,10 @@
-//! The worked examples of `/work/shared/reference/` as graph-level tests, one test per
+//! Onezone's worked examples of effective privileges as graph-level tests, one test per
 //! refusal the graph can return, and two scale tests (a deep nesting chain, a big group).
 //!
-//! Every expected value is copied by hand from the reference tables (privilege names as
-//! the reference prints them) or derived by hand from the rule of design §2 /
-//! groups §5.2; nothing is computed by the code under test. Request rows that are pure
+//! Every expected value is copied by hand from the worked examples of Onezone's model
+//! (privilege names as Onezone prints them) or derived by hand from the rule of
+//! effective privileges (direct ∪ those of every direct member group one belongs to);
+//! nothing is computed by the code under test. Request rows that are pure
 //! graph facts ("afterwards effective privileges are …") are replayed as mutations; the
 //! authorization, status codes and bodies belong to the `logic` and `rest` layers.
 
@@ -24,7 +25,7 @@ type Result = std::result::Result<(), GraphError>;
 // Helpers (presentation only: they never decide an expected value)
 // ---------------------------------------------------------------------------------------
 
-/// The names of a privilege set, in name order, as the reference tables print them.
+/// The names of a privilege set, in name order, as Onezone's examples print them.
 fn names<P: Privileges>(set: Option<P>) -> Option<Vec<&'static str>> {
     set.map(|p| p.names().collect())
 }
@@ -147,20 +148,20 @@ fn build(
 }
 
 // ---------------------------------------------------------------------------------------
-// groups-users-and-oz-privileges.md §5.6: group privileges through nesting
+// Onezone's worked example: group privileges through nesting
 // ---------------------------------------------------------------------------------------
 
 const GROUPS_56_USERS: &[&str] = &["alice", "bob", "carol"];
 const GROUPS_56_GROUPS: &[&str] = &["top", "mid", "side", "bottom"];
 
-/// The "Direct relations" table of §5.6, row by row.
+/// The example's direct relations, row by row.
 fn groups_56_rels() -> Vec<Rel> {
     vec![
         Rel::GroupChild("top", "mid", G::GROUP_VIEW),
         Rel::GroupChild("top", "side", G::GROUP_REMOVE_CHILD.union(G::GROUP_VIEW)),
         Rel::GroupChild("mid", "bottom", G::GROUP_ADD_USER.union(G::GROUP_VIEW)),
         Rel::GroupChild("side", "bottom", G::GROUP_VIEW),
-        // "admin preset (she created it)": the admin preset is the whole vocabulary (§6.1).
+        // "admin preset (she created it)": the admin preset is the whole vocabulary.
         Rel::GroupUser("bottom", "alice", G::all()),
         Rel::GroupUser("top", "alice", G::GROUP_SET_PRIVILEGES),
         Rel::GroupUser("mid", "bob", G::GROUP_VIEW.union(G::GROUP_VIEW_PRIVILEGES)),
@@ -174,7 +175,7 @@ fn groups_56() -> std::result::Result<Graph, GraphError> {
     build(GROUPS_56_USERS, GROUPS_56_GROUPS, &[], &rels, &order)
 }
 
-/// The "Effective results" table of §5.6.
+/// The example's effective results.
 fn assert_groups_56_effective(graph: &Graph) {
     let top = key::<Group>(graph, "top");
     let (mid, side) = (key::<Group>(graph, "mid"), key::<Group>(graph, "side"));
@@ -408,7 +409,7 @@ fn groups_5_6_carol_removes_mid_from_top() -> Result {
     let side = key::<Group>(&graph, "side");
     assert!(graph.has_privilege(key::<User>(&graph, "carol"), top, G::GROUP_REMOVE_CHILD));
     graph.unnest(Child(mid), Parent(top))?;
-    // Derived by hand with §5.2: bob was in top only through mid; alice keeps her
+    // Derived by hand from the rule: bob was in top only through mid; alice keeps her
     // direct relation and side; bottom stays through side.
     assert_eq!(
         ids(&graph, graph.effective_members::<User, Group>(top)),
@@ -507,7 +508,7 @@ fn groups_5_6_membership_rows() -> Result {
 }
 
 // ---------------------------------------------------------------------------------------
-// groups-users-and-oz-privileges.md §5.7: oz privileges through nesting
+// Onezone's worked example: oz privileges through nesting
 // ---------------------------------------------------------------------------------------
 
 #[derive(Clone, Copy)]
@@ -518,7 +519,7 @@ enum OzStep {
     Join,
 }
 
-/// The §5.7 table as steps; every order of them must give the same graph.
+/// The example as steps; every order of them must give the same graph.
 const OZ_57_STEPS: [OzStep; 5] = [
     OzStep::OwnGroup(
         "ops",
@@ -652,7 +653,7 @@ fn oz_5_7_delete_child_auditors() -> Result {
 
 #[test]
 fn oz_5_7_revoking_and_leaving() -> Result {
-    // Derived by hand with §5.3: revoking a group's oz privilege reaches everybody
+    // Derived by hand from the oz rule: revoking a group's oz privilege reaches everybody
     // below; leaving the group drops everything inherited.
     let mut graph = oz_57(&[0, 1, 2, 3, 4])?;
     let ops = key::<Group>(&graph, "ops");
@@ -689,7 +690,7 @@ fn oz_5_7_revoking_and_leaving() -> Result {
 }
 
 // ---------------------------------------------------------------------------------------
-// handle-services-and-handles.md §5.2: a diamond of nested groups
+// Onezone's worked example for handle services: a diamond of nested groups
 // ---------------------------------------------------------------------------------------
 
 const DIAMOND_USERS: &[&str] = &["alice", "bob", "carol"];
@@ -892,7 +893,7 @@ fn handles_5_2_patch_team_b_grant_wins() -> Result {
 
 #[test]
 fn handles_5_2_diamond_edge_removal_counts_paths_once() -> Result {
-    // Derived by hand with §5.1: a path reached twice contributes once, and losing one
+    // Derived by hand from the rule: a path reached twice contributes once, and losing one
     // of the two keeps the membership through the other.
     let mut graph = diamond()?;
     let hs = key::<HandleService>(&graph, "hs");
@@ -926,7 +927,7 @@ fn handles_5_2_diamond_edge_removal_counts_paths_once() -> Result {
 }
 
 // ---------------------------------------------------------------------------------------
-// handle-services-and-handles.md §5.3: handle vs handle-service privileges
+// Onezone's worked example: handle vs handle-service privileges
 // ---------------------------------------------------------------------------------------
 
 struct Example53 {
@@ -1031,7 +1032,7 @@ fn handles_5_3_graph_facts() -> Result {
 }
 
 // ---------------------------------------------------------------------------------------
-// spaces-harvesters-clusters-inventories.md §1.2 owners and §1.3 shares
+// Onezone's rules for space owners and shares
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -1730,7 +1731,7 @@ fn explain_stops_at_the_limit_when_the_direct_relation_fills_it() -> Result {
 
 // ---------------------------------------------------------------------------------------
 // Effective relations reach non-group targets whatever the order of mutations
-// (minimal cases; derived by hand from design §2)
+// (minimal cases; derived by hand from the rule of effective privileges)
 // ---------------------------------------------------------------------------------------
 
 /// `u` in `team`, `team` in `hs`, in the two orders.

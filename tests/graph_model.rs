@@ -2,7 +2,7 @@
 //!
 //! [`Model`] keeps only direct relations (string ids, raw bit masks) and computes every
 //! effective relation from scratch, by a plain graph search, each time it is asked
-//! (design §2; reference: groups §5, handle services §5.1, spaces §1.2–1.3). A proptest
+//! (Onezone's rules of effective privileges, oz privileges and space owners). A proptest
 //! drives random operation sequences — successful and failing ones, through live and
 //! stale keys — into both the model and a `Graph`, and after every step compares every
 //! query of the graph's public API with the model's answer.
@@ -28,9 +28,9 @@ use std::fmt::Debug;
 use std::sync::OnceLock;
 
 use privgraph::graph::{
-    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
-    HandleService, Harvester, IdProblem, Independent, Intermediary, Key, Kind, MemberKind,
-    MemberType, Parent, Share, Space, Target, TargetKind, TargetVocabulary, User,
+    AtmInventory, Author, Batch, Change, Child, Cluster, EntityKind, EntityRef, Graph, GraphError,
+    Group, Handle, HandleService, Harvester, IdProblem, Independent, Intermediary, Key, Kind,
+    MemberKind, MemberType, Parent, Share, Space, Target, TargetKind, TargetVocabulary, User,
 };
 use privgraph::privileges::{Applied, GroupPrivileges, OzPrivileges, PrivilegeUpdate, Privileges};
 use proptest::collection::vec;
@@ -207,7 +207,7 @@ impl Model {
         self.direct.get(&t)?.get(&m).copied()
     }
 
-    /// Design §2: direct privileges ∪ those of every direct member group of `t` that
+    /// Direct privileges ∪ those of every direct member group of `t` that
     /// `m` belongs to (`eg` = `eff_groups(m)`); `None` when neither exists.
     fn eff_privs(&self, m: Mem, t: Tgt, eg: &BTreeSet<Id>) -> Option<u8> {
         let members = self.direct.get(&t)?;
@@ -460,7 +460,7 @@ impl Model {
             });
         }
         if tk == TargetKind::Space && mt == MemberType::User {
-            // An owner is always a direct member (spaces §1.2).
+            // Onezone keeps an owner a direct member.
             if let Some(owners) = self.owners.get_mut(t) {
                 owners.remove(m);
             }
@@ -904,6 +904,13 @@ const BY_ID_QUERY: u8 = 0b0001;
 /// first.
 struct Harness {
     graph: Graph,
+    /// Built only by applying, as batches, the changes equivalent to the operations the
+    /// graph accepted: it must equal `graph` after every step.
+    replica: Graph,
+    /// The change equivalent to the operation being run, when it names live entities.
+    pending: Option<Change>,
+    /// Batches applied to the replica.
+    batches: usize,
     model: Model,
     hist: BTreeMap<(EntityKind, Id), Vec<AnyKey>>,
     /// Operations applied (for messages).
@@ -928,6 +935,9 @@ impl Harness {
     fn new() -> Self {
         Harness {
             graph: Graph::new(),
+            replica: Graph::new(),
+            pending: None,
+            batches: 0,
             model: Model::default(),
             hist: BTreeMap::new(),
             steps: 0,
@@ -995,6 +1005,47 @@ impl Harness {
             );
         }
         self.unchanged = got.is_err();
+        self.replay_pending(op, got.is_ok())
+    }
+
+    /// Applies the operation's equivalent change to the replica as a batch that went
+    /// through its JSON form, as a log would keep it: accepted by the replica exactly
+    /// when the operation was by the graph, and leaving both equal.
+    fn replay_pending(&mut self, op: &dyn Debug, accepted: bool) -> TestResult {
+        let Some(change) = self.pending.take() else {
+            return Ok(());
+        };
+        let batch = Batch::new(Author::Library, vec![change]);
+        let line = serde_json::to_string(&batch).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let read: Batch =
+            serde_json::from_str(&line).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(
+            &read,
+            &batch,
+            "step {}: the batch's JSON round trip",
+            self.steps
+        );
+        let replayed = self.replica.apply(&read);
+        prop_assert_eq!(
+            replayed.is_ok(),
+            accepted,
+            "step {}: {:?}: the batch {} was {:?}",
+            self.steps,
+            op,
+            line,
+            replayed
+        );
+        if replayed.is_ok() {
+            self.batches += 1;
+        }
+        prop_assert_eq!(self.replica.revision(), self.batches as u64);
+        prop_assert!(
+            self.replica == self.graph,
+            "step {}: {:?}: replaying the batch {} does not give the graph",
+            self.steps,
+            op,
+            line
+        );
         Ok(())
     }
 
@@ -1012,6 +1063,10 @@ impl Harness {
                     return Ok(());
                 };
                 let id = Share::IDS[idx % Share::IDS.len()];
+                self.pending = s.map(|s| Change::CreateShare {
+                    id: id.to_owned(),
+                    space_id: s.to_owned(),
+                });
                 let before = self.graph.clone();
                 let got = self.graph.create_share(id, sk);
                 let want = self.model.create_share(id, s);
@@ -1037,6 +1092,11 @@ impl Harness {
                     return Ok(());
                 };
                 let id = Handle::IDS[idx % Handle::IDS.len()];
+                self.pending = h.zip(s).map(|(h, s)| Change::CreateHandle {
+                    id: id.to_owned(),
+                    handle_service_id: h.to_owned(),
+                    share_id: s.to_owned(),
+                });
                 let before = self.graph.clone();
                 let got = self.graph.create_handle(id, hk, sk);
                 let want = self.model.create_handle(id, h, s);
@@ -1058,6 +1118,7 @@ impl Harness {
                 let Some((key, id)) = self.resolve::<K>(e) else {
                     return Ok(());
                 };
+                self.pending = id.map(|id| Change::Delete { kind, id: id.to_owned() });
                 let before = self.graph.clone();
                 let got = self.graph.delete(key);
                 let want = self.model.delete(kind, id);
@@ -1081,6 +1142,14 @@ impl Harness {
                 else {
                     return Ok(());
                 };
+                self.pending = sid.zip(uid).map(|(s, u)| {
+                    let (space_id, user_id) = (s.to_owned(), u.to_owned());
+                    if matches!(op, Op::AddOwner(..)) {
+                        Change::AddSpaceOwner { space_id, user_id }
+                    } else {
+                        Change::RemoveSpaceOwner { space_id, user_id }
+                    }
+                });
                 let before = self.graph.clone();
                 let (got, want) = if matches!(op, Op::AddOwner(..)) {
                     (
@@ -1140,6 +1209,20 @@ impl Harness {
                 else {
                     return Ok(());
                 };
+                self.pending = hid.zip(sid).map(|(h, s)| {
+                    let (harvester_id, space_id) = (h.to_owned(), s.to_owned());
+                    if matches!(op, Op::Link(..)) {
+                        Change::LinkHarvesterSpace {
+                            harvester_id,
+                            space_id,
+                        }
+                    } else {
+                        Change::UnlinkHarvesterSpace {
+                            harvester_id,
+                            space_id,
+                        }
+                    }
+                });
                 let before = self.graph.clone();
                 let (got, want) = if matches!(op, Op::Link(..)) {
                     (
@@ -1158,6 +1241,10 @@ impl Harness {
     }
 
     fn create<K: Ent + Independent>(&mut self, op: &Op, id: Id) -> TestResult {
+        self.pending = Some(Change::Create {
+            kind: K::KIND,
+            id: id.to_owned(),
+        });
         let before = self.graph.clone();
         let got = self.graph.create::<K>(id);
         let want = self.model.create(K::KIND, id);
@@ -1188,6 +1275,13 @@ impl Harness {
             return Ok(());
         };
         let privs = privs & full_mask::<T::Privileges>();
+        self.pending = tid.zip(mid).map(|(t, m)| Change::AddMember {
+            kind: T::TARGET,
+            id: t.to_owned(),
+            member_type: M::MEMBER,
+            member_id: m.to_owned(),
+            privileges: from_mask::<T::Privileges>(privs).into_any(),
+        });
         let before = self.graph.clone();
         let got = M::add(&mut self.graph, tk, mk, from_mask(privs));
         let want = self.model.add_member(T::TARGET, tid, M::MEMBER, mid, privs);
@@ -1204,6 +1298,12 @@ impl Harness {
         else {
             return Ok(());
         };
+        self.pending = tid.zip(mid).map(|(t, m)| Change::RemoveMember {
+            kind: T::TARGET,
+            id: t.to_owned(),
+            member_type: M::MEMBER,
+            member_id: m.to_owned(),
+        });
         let before = self.graph.clone();
         let got = M::remove(&mut self.graph, tk, mk);
         let want = self.model.remove_member(T::TARGET, tid, M::MEMBER, mid);
@@ -1223,8 +1323,31 @@ impl Harness {
         };
         let upd = upd.masked(full_mask::<T::Privileges>());
         let before = self.graph.clone();
-        let got = M::update(&mut self.graph, tk, mk, &upd.to_update())
-            .map(|a: Applied<T::Privileges>| (to_mask(a.privileges), a.changed));
+        let applied: Result<Applied<T::Privileges>, GraphError> =
+            M::update(&mut self.graph, tk, mk, &upd.to_update());
+        // The change records the set the member ends up with; a refused update has
+        // none, so its change sets the model's current set (refused the same way).
+        let left = match &applied {
+            Ok(a) => Some(a.privileges),
+            Err(_) => tid.zip(mid).and_then(|(t, m)| {
+                let current = self
+                    .model
+                    .direct
+                    .get(&(T::TARGET, t))?
+                    .get(&(M::MEMBER, m))?;
+                Some(from_mask::<T::Privileges>(*current))
+            }),
+        };
+        self.pending = tid.zip(mid).map(|(t, m)| Change::SetMemberPrivileges {
+            kind: T::TARGET,
+            id: t.to_owned(),
+            member_type: M::MEMBER,
+            member_id: m.to_owned(),
+            privileges: left
+                .unwrap_or_else(<T::Privileges as bitflags::Flags>::empty)
+                .into_any(),
+        });
+        let got = applied.map(|a| (to_mask(a.privileges), a.changed));
         let want = self.model.update_privs(T::TARGET, tid, M::MEMBER, mid, upd);
         self.agree(op, got, want, &before)
     }
@@ -1235,10 +1358,15 @@ impl Harness {
         };
         let upd = upd.masked(full_mask::<OzPrivileges>());
         let before = self.graph.clone();
-        let got = self
-            .graph
-            .update_oz_privileges(mk, &upd.to_update())
-            .map(|a| (to_mask(a.privileges), a.changed));
+        let applied = self.graph.update_oz_privileges(mk, &upd.to_update());
+        if let (Some(id), Ok(a)) = (mid, &applied) {
+            self.pending = Some(Change::SetOzPrivileges {
+                member_type: M::MEMBER,
+                id: id.to_owned(),
+                privileges: a.privileges,
+            });
+        }
+        let got = applied.map(|a| (to_mask(a.privileges), a.changed));
         let want = self.model.update_oz(M::MEMBER, mid, upd);
         self.agree(op, got, want, &before)
     }
@@ -1932,7 +2060,7 @@ fn join(group: usize, user: usize, privs: u8) -> Op {
     )
 }
 
-/// Handle-services §5.2: `hs0` has user alice (u0) [view], groups teamA (g0)
+/// Onezone's handle-service example: `hs0` has user alice (u0) [view], groups teamA (g0)
 /// [list, register] and teamB (g1) [update‑ish]; core (g2) in both teams; alice and bob
 /// (u1) in core; carol (u2) in teamB. Masks over the chosen handle-service flags:
 /// bit0 delete, bit1 list_handles, bit2 register_handle, bit3 view.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::privileges::{
     AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
@@ -558,16 +558,17 @@ mod sealed {
 /// The identity of one [`Graph`], carried by every key it issues, so that a key is
 /// refused by every other graph (one loaded from the same snapshot included).
 ///
-/// Minted from a process-wide counter: identities are distinct among the first 2³²
-/// graphs a process creates (new, loaded or cloned), and repeat after that.
+/// Minted from a process-wide 64-bit counter: identities never repeat within a process
+/// (2⁶⁴ graphs would take centuries to create), so a key can never alias an entity of a
+/// later graph, however many graphs a service creates, loads or clones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Identity(u32);
+pub(crate) struct Identity(u64);
 
 impl Identity {
     /// A fresh identity. Relaxed ordering suffices: every `fetch_add` on one atomic
     /// returns a distinct value whatever the ordering.
     pub(crate) fn mint() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         Identity(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
@@ -582,7 +583,7 @@ impl Identity {
 /// [`GraphError::UnknownEntity`](super::GraphError::UnknownEntity). So a key cached by a
 /// service never names another entity than the one it was issued for.
 ///
-/// Keys are `Copy` and 12 bytes. Equality, hashing and ordering compare all three parts
+/// Keys are `Copy` and 16 bytes. Equality, hashing and ordering compare all three parts
 /// (ordering by graph first, then by index), so keys of different graphs never compare
 /// equal.
 ///
@@ -637,8 +638,8 @@ impl<K> Key<K> {
     }
 }
 
-// Keys are passed by value on the check path: keep them three words of 32 bits.
-const _: () = assert!(std::mem::size_of::<Key<User>>() == 12);
+// Keys are passed by value on the check path: keep them two machine words.
+const _: () = assert!(std::mem::size_of::<Key<User>>() == 16);
 
 impl<K> Clone for Key<K> {
     fn clone(&self) -> Self {

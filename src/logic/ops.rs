@@ -80,7 +80,7 @@ pub enum CommonOp {
         /// The member.
         member_id: String,
     },
-    /// `PUT …/privileges` of the seed pages (handle services and handles): replace the
+    /// The v3 API's `PUT …/privileges` (handle services and handles): replace the
     /// whole set; legacy v3 names accepted.
     SetMemberPrivileges {
         /// The entity.

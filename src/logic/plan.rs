@@ -240,7 +240,7 @@ fn add(
     ctx.write(changes, Outcome::Created { id: None })
 }
 
-/// `PATCH …/privileges` (grant / revoke) and the seed pages' `PUT …/privileges`: the
+/// `PATCH …/privileges` (grant / revoke) and the v3 API's `PUT …/privileges`: the
 /// change records the set the member ends up with.
 fn update(
     ctx: &Ctx<'_>,

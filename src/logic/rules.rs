@@ -331,7 +331,7 @@ const SPACE: KindRules = KindRules {
 
 /// Handle services: no privilege for viewing or setting privileges of their own;
 /// reading members and privileges is `handle_service_view`, changing them
-/// `handle_service_update`, for anyone holding it. The seed page's `PUT` exists for
+/// `handle_service_update`, for anyone holding it. The v3 API's `PUT` exists for
 /// groups.
 const HANDLE_SERVICE: KindRules = KindRules {
     view: hs(HS::HANDLE_SERVICE_VIEW),
@@ -366,7 +366,7 @@ const HANDLE_SERVICE: KindRules = KindRules {
 
 /// Handles: as handle services with their own names; also deletable by a holder of
 /// `handle_service_manage_handles` in the handle's service; not created through the
-/// API (handle creation needs share metadata). The seed page's `PUT` exists for users.
+/// API (handle creation needs share metadata). The v3 API's `PUT` exists for users.
 const HANDLE: KindRules = KindRules {
     view: h(H::HANDLE_VIEW),
     view_privileges: h(H::HANDLE_VIEW),

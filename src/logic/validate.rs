@@ -18,7 +18,7 @@ pub(crate) enum Input {
     None,
     /// Adding a member: the member exists; its privileges, if the body gives them.
     Member(Option<AnyPrivileges>),
-    /// A member privilege update (`PATCH` grant/revoke, or the seed pages' `PUT` set).
+    /// A member privilege update (`PATCH` grant/revoke, or the v3 API's `PUT` set).
     Update(PrivilegeUpdate<AnyPrivileges>),
     /// An oz privilege update.
     Oz(PrivilegeUpdate<OzPrivileges>),

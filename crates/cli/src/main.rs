@@ -1,6 +1,6 @@
 //! The `privgraph` command line. Thin by design: it parses arguments, reads files and
-//! calls the library (`privgraph::scenario`, `privgraph::inspect`,
-//! `privgraph::snapshot`), where every decision lives and is tested. What each command
+//! calls the libraries (`privgraph::scenario`, `privgraph::inspect`,
+//! `privgraph::snapshot`, `privgraph_store`), where every decision lives and is tested. What each command
 //! prints and its exit codes are written out in the repository's `docs/cli.md`.
 
 use std::fs::File;
@@ -23,10 +23,11 @@ use privgraph::privileges::{
 use privgraph::rest::{self, Request};
 use privgraph::scenario::{self, ScenarioError};
 use privgraph::snapshot;
+use privgraph_store::StoreError;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer as _};
 
-/// One exit code per kind of failure (the table of `docs/cli.md`).
+/// One exit code per kind of failure (the tables of `docs/cli.md`).
 mod exit {
     /// `replay`: an expectation did not hold.
     pub const MISMATCH: u8 = 1;
@@ -42,6 +43,12 @@ mod exit {
     pub const DENY: u8 = 3;
     /// `check --operation`: the entity or relation the operation names does not exist.
     pub const NOT_FOUND: u8 = 4;
+    /// `db`: not a store, or a store that fails its integrity check.
+    pub const NOT_A_STORE: u8 = 3;
+    /// `db init`: the directory already holds a store.
+    pub const ALREADY_A_STORE: u8 = 4;
+    /// `db`: another process is the store's writer.
+    pub const LOCKED: u8 = 5;
 }
 
 /// privgraph: Onezone's membership and privilege model as an embedded engine.
@@ -51,7 +58,10 @@ mod exit {
     version,
     after_help = "Exit codes: 0 success (allowed, every expectation held, valid), \
                   1 an expectation failed or invalid content, 2 bad arguments or unreadable \
-                  file, 3 denied, 4 not found (check --operation)."
+                  file, 3 denied, 4 not found (check --operation). The db commands: 1 invalid snapshot \
+                  (init), 2 bad arguments or unreadable input, 3 not a store or a failed \
+                  integrity check, 4 the directory already holds a store (init), 5 locked by \
+                  another writer."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -85,6 +95,50 @@ enum Command {
     },
     /// Print the presets of the eight privilege vocabularies, one JSON object per line.
     Presets,
+    /// Durable stores: a directory with an SQLite database of batches and checkpoints.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Create a store in DIR (new or empty), empty or holding a snapshot, at revision 0;
+    /// prints {"revision": 0}.
+    Init {
+        /// The store's directory.
+        dir: PathBuf,
+        /// A snapshot file (JSON, format v1) to start from.
+        #[arg(long, value_name = "SNAPSHOT")]
+        from: Option<PathBuf>,
+    },
+    /// Print the store's head state as snapshot JSON (format v1, compact).
+    Export {
+        /// The store's directory.
+        dir: PathBuf,
+    },
+    /// Print one JSON line per batch after revision R (default 0: every batch).
+    Log {
+        /// The store's directory.
+        dir: PathBuf,
+        /// Print the batches after this revision.
+        #[arg(long, value_name = "R", default_value_t = 0)]
+        since: u64,
+    },
+    /// Write a checkpoint at the head (needs the writer's lock); prints {"revision": N}.
+    Compact {
+        /// The store's directory.
+        dir: PathBuf,
+    },
+    /// Copy the store into TO_DIR (new or empty) with SQLite's online backup, safe while
+    /// a writer runs; prints {"revision": N}, the copy's head.
+    Backup {
+        /// The store's directory.
+        dir: PathBuf,
+        /// The copy's directory.
+        to_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,10 +178,42 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
-struct Question {
+#[group(id = "source", required = true, multiple = false, args = ["snapshot", "data"])]
+struct Source {
     /// The snapshot file (JSON, format v1).
     #[arg(long)]
-    snapshot: PathBuf,
+    snapshot: Option<PathBuf>,
+    /// A store's directory: its head state is read (while a writer runs, too).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+impl Source {
+    /// The graph: a snapshot's, or a store's head.
+    fn load(&self) -> Result<Graph, Failure> {
+        match (&self.snapshot, &self.data) {
+            (Some(path), _) => load_graph(path),
+            (None, Some(dir)) => privgraph_store::load(dir).map_err(|err| {
+                // A store that fails its check is invalid content; any other failure
+                // is input that cannot be read (exit 3 is `deny` here).
+                let code = match err {
+                    StoreError::Corrupt { .. } | StoreError::Version { .. } => exit::INVALID,
+                    _ => exit::USAGE,
+                };
+                Failure::new(code, err)
+            }),
+            (None, None) => Err(Failure::new(
+                exit::USAGE,
+                "give --snapshot FILE or --data DIR",
+            )),
+        }
+    }
+}
+
+#[derive(Args)]
+struct Question {
+    #[command(flatten)]
+    source: Source,
     /// The user id (required without --batch).
     #[arg(long)]
     user: Option<String>,
@@ -292,11 +378,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Replay { file } => replay(&file, &mut out),
         Command::Check(args) => match (&args.batch, &args.operation) {
-            (Some(batch), _) => check_batch(&args.question.snapshot, batch, &mut out),
+            (Some(batch), _) => check_batch(&args.question.source, batch, &mut out),
             (None, Some(operation)) => decide(&args, operation, &mut out),
             (None, None) => {
                 let q = args.question.single("check");
-                let graph = load_graph(&args.question.snapshot)?;
+                let graph = args.question.source.load()?;
                 let allowed = inspect::check(&graph, q.user, q.kind, q.id, q.privilege)
                     .map_err(|err| Failure::new(exit::USAGE, err))?;
                 writeln!(out, "{}", if allowed { "allow" } else { "deny" })
@@ -306,7 +392,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         },
         Command::Explain { question } => {
             let q = question.single("explain");
-            let graph = load_graph(&question.snapshot)?;
+            let graph = question.source.load()?;
             let explanation = inspect::explain(&graph, q.user, q.kind, q.id, q.privilege)
                 .map_err(|err| Failure::new(exit::USAGE, err))?;
             match &explanation {
@@ -342,7 +428,60 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             presets(&mut out).map_err(|err| Failure::output(err.into()))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Db { command } => db(command, &mut out),
     }
+}
+
+/// The exit code of a store failure, as every `db` command gives it.
+fn store_failure(err: StoreError) -> Failure {
+    let code = match err {
+        StoreError::NotAStore { .. } | StoreError::Corrupt { .. } | StoreError::Version { .. } => {
+            exit::NOT_A_STORE
+        }
+        StoreError::Locked { .. } => exit::LOCKED,
+        StoreError::AlreadyAStore { .. } => exit::ALREADY_A_STORE,
+        _ => exit::USAGE,
+    };
+    Failure::new(code, err)
+}
+
+fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let revision = match command {
+        DbCommand::Init { dir, from } => {
+            let graph = match &from {
+                None => Graph::new(),
+                Some(path) => {
+                    // Unreadable is 2 and invalid content 1, as for every command.
+                    load_graph(path)?
+                }
+            };
+            privgraph_store::init(&dir, &graph).map_err(store_failure)?;
+            0
+        }
+        DbCommand::Export { dir } => {
+            let graph = privgraph_store::load(&dir).map_err(store_failure)?;
+            writeln!(out, "{}", snapshot::save(&graph)).map_err(Failure::output)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        DbCommand::Log { dir, since } => {
+            let mut out = BufWriter::new(out);
+            privgraph_store::log(&dir, since, |line| writeln!(out, "{line}"))
+                .map_err(store_failure)?;
+            out.flush().map_err(Failure::output)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        DbCommand::Compact { dir } => privgraph_store::compact(&dir).map_err(store_failure)?,
+        DbCommand::Backup { dir, to_dir } => {
+            privgraph_store::backup(&dir, &to_dir).map_err(|err| match err {
+                // A destination that holds a store is a bad argument here; only
+                // `init` has an exit code of its own for it.
+                StoreError::AlreadyAStore { .. } => Failure::new(exit::USAGE, err),
+                other => store_failure(other),
+            })?
+        }
+    };
+    writeln!(out, "{}", serde_json::json!({ "revision": revision })).map_err(Failure::output)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `check --operation`: the pipeline's dry run for the user.
@@ -356,7 +495,7 @@ fn decide(args: &CheckArgs, operation: &str, out: &mut impl Write) -> Result<Exi
                 "--operation takes \"METHOD PATH\", not {operation:?}"
             ))
         })?;
-    let graph = load_graph(&args.question.snapshot)?;
+    let graph = args.question.source.load()?;
     let user = args.question.user.as_deref().unwrap_or_default();
     if graph.key::<User>(user).is_none() {
         return Err(usage(format!("no user `{user}` in the graph")));
@@ -429,8 +568,8 @@ fn replay(file: &Path, out: &mut impl Write) -> Result<ExitCode, Failure> {
     })
 }
 
-fn check_batch(snapshot: &Path, batch: &Path, out: &mut impl Write) -> Result<ExitCode, Failure> {
-    let graph = load_graph(snapshot)?;
+fn check_batch(source: &Source, batch: &Path, out: &mut impl Write) -> Result<ExitCode, Failure> {
+    let graph = source.load()?;
     let input: Box<dyn Read> = if batch == Path::new("-") {
         Box::new(io::stdin().lock())
     } else {
