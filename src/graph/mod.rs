@@ -35,15 +35,18 @@
 //! # Costs
 //!
 //! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): for each
-//! key a comparison of graph identity and generation, then one probe; by string ids, two
-//! probes of the id maps instead of the key comparisons. A mutation's work is
-//! proportional to the effective relations it changes: adding or removing a direct
-//! relation of member `m` in target `t` visits `m` and, for a group, its effective
-//! members, in `t` and in each ancestor group of `t` they enter or leave; a privilege
-//! update visits the same members in `t` only. Where a relation loses a hop but stays,
-//! its privileges are recomputed in O(min(direct groups of the target, effective groups
-//! of the member))). Every algorithm on nesting uses an explicit worklist, so depth is
-//! bounded by memory, not by the stack.
+//! key a comparison of graph identity and generation, then one probe of the target's
+//! effective users (kept in a dense array beside the slots, apart from the nodes); by
+//! string ids, one probe of each kind's id table (whose entries hold ids of up to 34
+//! bytes inline) instead of the key comparisons. A mutation's work is proportional to
+//! the effective relations it changes: adding or removing a direct relation of member
+//! `m` in target `t` visits `m` and, for a group, its effective members, in `t` and in
+//! each ancestor group of `t` they enter or leave; a privilege update visits the same
+//! members in `t` only. A removal re-evaluates each relation it visits in
+//! O(min(direct groups of the target, effective groups of the member)). Every algorithm
+//! on nesting uses an explicit worklist, so depth is bounded by memory, not by the
+//! stack. Loading a snapshot builds every effective relation once, in one pass (see
+//! [`crate::snapshot`]).
 //!
 //! # Difference from Onezone
 //!
@@ -784,9 +787,9 @@ impl Graph {
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
     ///
-    /// Cost: as [`Graph::add_member`], plus a recomputation of
+    /// Cost: as [`Graph::add_member`], plus a re-evaluation of
     /// O(min(direct groups of the target, effective groups of the member)) for each
-    /// relation that loses a hop but stays.
+    /// relation it visits.
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group, User};
