@@ -34,6 +34,7 @@ use std::fmt;
 use std::io::Write;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::logic::{Auth, Engine};
@@ -78,6 +79,14 @@ pub enum ScenarioError {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Io(#[from] std::io::Error),
+    /// A step's request could not be sent (by a transport of [`Scenario::run`]).
+    #[error("step {step}: the request could not be sent: {source}")]
+    Send {
+        /// The step (from 1).
+        step: usize,
+        /// What went wrong.
+        source: std::io::Error,
+    },
 }
 
 /// One output line, keys in the contract's order.
@@ -85,7 +94,7 @@ pub enum ScenarioError {
 struct Line<'a> {
     step: usize,
     status: u16,
-    body: Option<&'a rest::Body>,
+    body: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<&'a str>,
 }
@@ -302,86 +311,194 @@ pub fn replay_with(
     out: &mut dyn Write,
     observer: &mut dyn FnMut(&StepRecord<'_>),
 ) -> Result<Report, ScenarioError> {
-    let file: ScenarioFile = serde_json::from_str(text)?;
-    let snapshot = Snapshot::from_json(file.snapshot.get())?;
-    let mut engine = Engine::new(snapshot.to_graph()?);
-    let mut captures: HashMap<String, String> = HashMap::new();
-    let mut report = Report::default();
-    for (i, step) in file.steps.iter().enumerate() {
-        let n = i + 1;
-        let auth_text = substitute(&step.auth, &captures, n)?;
-        let auth: Auth = auth_text
-            .parse()
-            .map_err(|source| ScenarioError::Auth { step: n, source })?;
-        let path = substitute(&step.path, &captures, n)?;
-        let body = match &step.body {
-            Some(value) => serde_json::to_vec(&substitute_json(value, &captures, n)?)?,
-            None => Vec::new(),
-        };
-        let response = rest::handle(&mut engine, &auth, &step.method, &path, &body);
-        let body_json = response.json().unwrap_or(Value::Null);
-        let body_text = response.to_json_string();
-        let line = Line {
-            step: n,
+    let scenario = Scenario::parse(text)?;
+    let mut engine = Engine::new(scenario.graph()?);
+    let mut send = |auth: &Auth, method: &str, path: &str, body: &[u8]| {
+        Ok(Answer::from(rest::handle(
+            &mut engine,
+            auth,
+            method,
+            path,
+            body,
+        )))
+    };
+    scenario.run(&mut send, out, observer)
+}
+
+/// What one request of a scenario was answered, by whatever answered it.
+///
+/// ```
+/// use privgraph::scenario::Answer;
+/// let answer = Answer::from(privgraph::rest::handle(&mut Default::default(),
+///     &privgraph::logic::Auth::Root, "GET", "/groups", b""));
+/// assert_eq!((answer.status, answer.body.as_deref()), (200, Some(r#"{"groups":[]}"#)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body as sent (keys in the order they came), `None` when the answer
+    /// has none.
+    pub body: Option<String>,
+    /// The created resource's path, for a `201` (without scheme, host and prefix).
+    pub location: Option<String>,
+}
+
+impl From<rest::Response> for Answer {
+    fn from(response: rest::Response) -> Answer {
+        Answer {
             status: response.status,
-            body: response.body.as_ref(),
-            location: response.location.as_deref(),
-        };
-        writeln!(out, "{}", serde_json::to_string(&line)?)?;
-        if let Some(name) = &step.capture {
-            let location = response
-                .location
-                .as_deref()
-                .ok_or(ScenarioError::NothingToCapture {
-                    step: n,
-                    status: response.status,
-                })?;
-            let last = location.rsplit('/').next().unwrap_or_default();
-            captures.insert(name.clone(), last.to_owned());
+            body: response.to_json_string(),
+            location: response.location,
         }
-        let failed_before = report.mismatches.len();
-        let mut expectations = 0;
-        if let Some(expect) = &step.expect {
-            if let Some(status) = expect.status {
-                expectations += 1;
-                if status != response.status {
-                    report.mismatches.push(Mismatch {
-                        step: n,
-                        field: "status",
-                        expected: Value::from(status),
-                        actual: Value::from(response.status),
-                    });
-                }
-            }
-            if let Some(expected) = &expect.body {
-                expectations += 1;
-                let expected = substitute_json(expected, &captures, n)?;
-                if !matches_json(&expected, &body_json) {
-                    report.mismatches.push(Mismatch {
-                        step: n,
-                        field: "body",
-                        expected,
-                        actual: body_json.clone(),
-                    });
-                }
-            }
-        }
-        report.steps = n;
-        report.expectations += expectations;
-        observer(&StepRecord {
-            step: n,
-            auth: &auth_text,
-            method: &step.method,
-            path: &path,
-            status: response.status,
-            body: response.body.as_ref().map(|_| &body_json),
-            body_text: body_text.as_deref(),
-            location: response.location.as_deref(),
-            expectations,
-            mismatches: &report.mismatches[failed_before..],
-        });
     }
-    Ok(report)
+}
+
+/// How a [`Scenario`] sends one request: `(auth, method, path, body)` to its answer.
+pub type Transport<'a> = dyn FnMut(&Auth, &str, &str, &[u8]) -> std::io::Result<Answer> + 'a;
+
+/// A scenario file, read: its starting graph and its steps, ready to be run against
+/// the in-process adapter ([`replay`]) or anything else that answers requests (a
+/// server over HTTP, with [`Scenario::run`]).
+///
+/// ```
+/// use privgraph::logic::Engine;
+/// use privgraph::scenario::{Answer, Scenario};
+/// let scenario = Scenario::parse(r#"{"snapshot": {"version": 1, "users": [{"id": "u1"}]},
+///   "steps": [{"auth": "root", "method": "GET", "path": "/groups",
+///              "expect": {"status": 200, "body": {"groups": []}}}]}"#)?;
+/// let mut engine = Engine::new(scenario.graph()?);
+/// let mut sent = Vec::new();
+/// let report = scenario.run(&mut |auth, method, path, body| {
+///     sent.push(format!("{auth} {method} {path}"));
+///     Ok(Answer::from(privgraph::rest::handle(&mut engine, auth, method, path, body)))
+/// }, &mut std::io::sink(), &mut |_| {})?;
+/// assert!(report.mismatches.is_empty());
+/// assert_eq!(sent, ["root GET /groups"]);
+/// # Ok::<(), privgraph::scenario::ScenarioError>(())
+/// ```
+pub struct Scenario {
+    file: ScenarioFile,
+}
+
+impl std::fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scenario({} steps)", self.file.steps.len())
+    }
+}
+
+impl Scenario {
+    /// Reads a scenario file's text (its snapshot is loaded by [`Scenario::graph`]).
+    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Ok(Scenario {
+            file: serde_json::from_str(text)?,
+        })
+    }
+
+    /// The starting graph: the scenario's snapshot, loaded.
+    pub fn graph(&self) -> Result<crate::graph::Graph, ScenarioError> {
+        Ok(Snapshot::from_json(self.file.snapshot.get())?.to_graph()?)
+    }
+
+    /// Runs the steps in order through `send`, writing one JSON line per step to `out`
+    /// and handing each step to `observer`, exactly as [`replay_with`] does with the
+    /// in-process adapter.
+    pub fn run(
+        &self,
+        send: &mut Transport<'_>,
+        out: &mut dyn Write,
+        observer: &mut dyn FnMut(&StepRecord<'_>),
+    ) -> Result<Report, ScenarioError> {
+        let mut captures: HashMap<String, String> = HashMap::new();
+        let mut report = Report::default();
+        for (i, step) in self.file.steps.iter().enumerate() {
+            let n = i + 1;
+            let auth_text = substitute(&step.auth, &captures, n)?;
+            let auth: Auth = auth_text
+                .parse()
+                .map_err(|source| ScenarioError::Auth { step: n, source })?;
+            let path = substitute(&step.path, &captures, n)?;
+            let body = match &step.body {
+                Some(value) => serde_json::to_vec(&substitute_json(value, &captures, n)?)?,
+                None => Vec::new(),
+            };
+            let answer = send(&auth, &step.method, &path, &body)
+                .map_err(|source| ScenarioError::Send { step: n, source })?;
+            let not_json = |err: serde_json::Error| ScenarioError::Send {
+                step: n,
+                source: std::io::Error::other(format!("the answer's body is not JSON: {err}")),
+            };
+            let raw = match &answer.body {
+                Some(text) => Some(RawValue::from_string(text.clone()).map_err(not_json)?),
+                None => None,
+            };
+            let body_json = match &raw {
+                Some(raw) => serde_json::from_str(raw.get()).map_err(not_json)?,
+                None => Value::Null,
+            };
+            let line = Line {
+                step: n,
+                status: answer.status,
+                body: raw.as_deref(),
+                location: answer.location.as_deref(),
+            };
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
+            if let Some(name) = &step.capture {
+                let location =
+                    answer
+                        .location
+                        .as_deref()
+                        .ok_or(ScenarioError::NothingToCapture {
+                            step: n,
+                            status: answer.status,
+                        })?;
+                let last = location.rsplit('/').next().unwrap_or_default();
+                captures.insert(name.clone(), last.to_owned());
+            }
+            let failed_before = report.mismatches.len();
+            let mut expectations = 0;
+            if let Some(expect) = &step.expect {
+                if let Some(status) = expect.status {
+                    expectations += 1;
+                    if status != answer.status {
+                        report.mismatches.push(Mismatch {
+                            step: n,
+                            field: "status",
+                            expected: Value::from(status),
+                            actual: Value::from(answer.status),
+                        });
+                    }
+                }
+                if let Some(expected) = &expect.body {
+                    expectations += 1;
+                    let expected = substitute_json(expected, &captures, n)?;
+                    if !matches_json(&expected, &body_json) {
+                        report.mismatches.push(Mismatch {
+                            step: n,
+                            field: "body",
+                            expected,
+                            actual: body_json.clone(),
+                        });
+                    }
+                }
+            }
+            report.steps = n;
+            report.expectations += expectations;
+            observer(&StepRecord {
+                step: n,
+                auth: &auth_text,
+                method: &step.method,
+                path: &path,
+                status: answer.status,
+                body: raw.as_ref().map(|_| &body_json),
+                body_text: answer.body.as_deref(),
+                location: answer.location.as_deref(),
+                expectations,
+                mismatches: &report.mismatches[failed_before..],
+            });
+        }
+        Ok(report)
+    }
 }
 
 /// Replaces every `${NAME}` in `text` with its capture.

@@ -293,9 +293,31 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn authorize(&self, auth: &Auth, op: &Operation, body: &Value) -> Decision {
-        let (authorized, result) = pipeline::run(&self.graph, auth, op, body, &*self.ids);
-        pipeline::decide(auth, authorized, result)
+        authorize(&self.graph, auth, op, body)
     }
+}
+
+/// [`Engine::authorize`] over any graph (a reader's copy, a writer's): may `auth`
+/// perform `op` with `body`, and why. Nothing changes.
+///
+/// ```
+/// use privgraph::concurrent::Writer;
+/// use privgraph::logic::{authorize, Auth, Decision};
+/// use privgraph::rest::Request;
+/// let writer = Writer::new(privgraph::snapshot::load(r#"{"version": 1,
+///     "users": [{"id": "u1"}], "groups": [{"id": "g1", "users": {"u1": ["group_view"]}}]}"#)?);
+/// let request = Request::parse("GET", "/groups/g1/users", b"").unwrap();
+/// let graph = writer.reader().read();
+/// let decision = authorize(&graph, &Auth::User("u1".into()), request.operation(), request.body());
+/// assert!(matches!(decision, Decision::Allowed { problem: None, .. }));
+/// assert!(matches!(authorize(&graph, &Auth::Nobody, request.operation(), request.body()),
+///                  Decision::Denied(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn authorize(graph: &Graph, auth: &Auth, op: &Operation, body: &Value) -> Decision {
+    // A dry run creates nothing: the ids it would draw are never used.
+    let (authorized, result) = pipeline::run(graph, auth, op, body, &RandomIds);
+    pipeline::decide(auth, authorized, result)
 }
 
 /// The pipeline over any graph (a reader's copy, a writer's): see

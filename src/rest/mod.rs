@@ -55,7 +55,7 @@ use serde_json::Value;
 use crate::graph::{Graph, MAX_ID_LEN};
 use crate::logic::{Auth, Engine, Error, Operation, Outcome, Planned, RandomIds};
 
-pub use render::Body;
+pub use render::{Body, DecisionBody};
 pub use routes::{Method, Route, routes};
 
 /// The largest body read, in bytes.
@@ -205,6 +205,7 @@ fn percent_decode(segment: &str) -> Option<String> {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    pattern: &'static str,
     segments: Vec<String>,
     operation: Operation,
     body: Value,
@@ -261,10 +262,22 @@ impl Request {
             Value::Object(serde_json::Map::new())
         };
         Ok(Request {
+            pattern: &route.pattern,
             operation: (route.build)(&params),
             segments,
             body,
         })
+    }
+
+    /// The pattern of the route it took, e.g. `/groups/{id}/users/{uid}/privileges`
+    /// (what a host groups its metrics by).
+    ///
+    /// ```
+    /// let request = privgraph::rest::Request::parse("GET", "/api/v3/onezone/groups/g1/users/", b"").unwrap();
+    /// assert_eq!(request.pattern(), "/groups/{id}/users");
+    /// ```
+    pub fn pattern(&self) -> &'static str {
+        self.pattern
     }
 
     /// The operation the route names.

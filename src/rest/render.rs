@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
-use crate::logic::{Error, Outcome, Via};
+use crate::logic::{Decision, Error, Outcome, Via};
 use crate::privileges::AnyPrivileges;
 
 use super::RequestError;
@@ -36,6 +36,42 @@ impl Serialize for Body {
                 map.end()
             }
         }
+    }
+}
+
+/// A [`Decision`] as JSON: `{"decision": "allowed", "reason": {...}, "problem": null |
+/// {"error": ...}}`, `{"decision": "denied", "reason": {...}}` or `{"decision":
+/// "notFound", "reason": null}` (the reason's keys are documented on
+/// [`Reason`](crate::logic::Reason) and [`Denial`](crate::logic::Denial); `problem` is the
+/// refusal the request would still meet after authorization, as its error body).
+///
+/// ```
+/// use privgraph::logic::{authorize, Auth};
+/// use privgraph::rest::{DecisionBody, Request};
+/// let graph = privgraph::graph::Graph::new();
+/// let request = Request::parse("GET", "/groups/g1/users", b"").unwrap();
+/// let decision = authorize(&graph, &Auth::Root, request.operation(), request.body());
+/// assert_eq!(serde_json::to_string(&DecisionBody(&decision))?,
+///            r#"{"decision":"notFound","reason":null}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionBody<'a>(pub &'a Decision);
+
+impl Serialize for DecisionBody<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let decision = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("decision", decision.as_str())?;
+        match decision {
+            Decision::Allowed { reason, problem } => {
+                map.serialize_entry("reason", reason)?;
+                map.serialize_entry("problem", &problem.clone().map(Body::Error))?;
+            }
+            Decision::Denied(denial) => map.serialize_entry("reason", denial)?,
+            Decision::NotFound => map.serialize_entry("reason", &())?,
+        }
+        map.end()
     }
 }
 

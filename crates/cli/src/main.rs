@@ -100,28 +100,74 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Serve Onezone's REST API and privgraph's own endpoints over HTTP on a store;
+    /// prints `listening on http://HOST:PORT` when ready, logs on stderr, stops
+    /// gracefully on SIGTERM or SIGINT (exit 0), reloads the tokens file on SIGHUP.
+    /// Exit 2 bad arguments, a missing store, a busy port, a tokens file readable by
+    /// group or others; 3 a damaged store; 5 a store locked by another writer.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The store's directory (made by `privgraph db init`).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// A JSON object mapping each token to "root" or "user:ID" (readable by its owner
+    /// only). Without it every request is nobody.
+    #[arg(long, value_name = "FILE")]
+    tokens: Option<PathBuf>,
+    /// How long a request with X-Privgraph-At-Least waits for its revision before it
+    /// is answered 503.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    at_least_timeout: std::time::Duration,
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// How long a connection may take to send a request's headers, counted from when
+    /// it is ready for one (so also how long an idle connection stays open).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    header_timeout: std::time::Duration,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+}
+
+/// A positive number of seconds, fractions allowed.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
 }
 
 #[derive(Subcommand)]
 enum DbCommand {
-    /// Create a store in DIR (new or empty), empty or holding a snapshot, at revision 0;
-    /// prints {"revision": 0}.
+    /// Create a store in DIR (new or empty), or in the PostgreSQL database at --postgres
+    /// URL, empty or holding a snapshot, at revision 0; prints {"revision": 0}.
     Init {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// A snapshot file (JSON, format v1) to start from.
         #[arg(long, value_name = "SNAPSHOT")]
         from: Option<PathBuf>,
     },
     /// Print the store's head state as snapshot JSON (format v1, compact).
     Export {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Print one JSON line per batch after revision R (default 0: every batch).
     Log {
-        /// The store's directory.
-        dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Print the batches after this revision.
         #[arg(long, value_name = "R", default_value_t = 0)]
         since: u64,
@@ -139,6 +185,35 @@ enum DbCommand {
         /// The copy's directory.
         to_dir: PathBuf,
     },
+}
+
+/// A store: a directory, or a PostgreSQL database.
+#[derive(Args)]
+#[group(id = "store", required = true, multiple = false, args = ["dir", "postgres"])]
+struct StoreArg {
+    /// The store's directory.
+    dir: Option<PathBuf>,
+    /// A PostgreSQL database instead of a directory, e.g.
+    /// postgresql://USER:PASSWORD@HOST:PORT/NAME.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+/// Where a store is.
+enum StoreAt<'a> {
+    Dir(&'a Path),
+    Postgres(&'a str),
+}
+
+impl StoreArg {
+    fn at(&self) -> StoreAt<'_> {
+        match (&self.dir, &self.postgres) {
+            (_, Some(url)) => StoreAt::Postgres(url),
+            (Some(dir), None) => StoreAt::Dir(dir),
+            // clap's group requires one of the two.
+            (None, None) => StoreAt::Dir(Path::new(".")),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -178,7 +253,7 @@ struct CheckArgs {
 }
 
 #[derive(Args)]
-#[group(id = "source", required = true, multiple = false, args = ["snapshot", "data"])]
+#[group(id = "source", required = true, multiple = false, args = ["snapshot", "data", "postgres"])]
 struct Source {
     /// The snapshot file (JSON, format v1).
     #[arg(long)]
@@ -186,27 +261,34 @@ struct Source {
     /// A store's directory: its head state is read (while a writer runs, too).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// A store in a PostgreSQL database: its head state is read.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 impl Source {
     /// The graph: a snapshot's, or a store's head.
     fn load(&self) -> Result<Graph, Failure> {
-        match (&self.snapshot, &self.data) {
-            (Some(path), _) => load_graph(path),
-            (None, Some(dir)) => privgraph_store::load(dir).map_err(|err| {
-                // A store that fails its check is invalid content; any other failure
-                // is input that cannot be read (exit 3 is `deny` here).
-                let code = match err {
-                    StoreError::Corrupt { .. } | StoreError::Version { .. } => exit::INVALID,
-                    _ => exit::USAGE,
-                };
-                Failure::new(code, err)
-            }),
-            (None, None) => Err(Failure::new(
-                exit::USAGE,
-                "give --snapshot FILE or --data DIR",
-            )),
-        }
+        let stored = match (&self.snapshot, &self.data, &self.postgres) {
+            (Some(path), _, _) => return load_graph(path),
+            (None, Some(dir), _) => privgraph_store::load(dir),
+            (None, None, Some(url)) => privgraph_store::postgres::load(url),
+            (None, None, None) => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "give --snapshot FILE, --data DIR or --postgres URL",
+                ));
+            }
+        };
+        stored.map_err(|err| {
+            // A store that fails its check is invalid content; any other failure
+            // is input that cannot be read (exit 3 is `deny` here).
+            let code = match err {
+                StoreError::Corrupt { .. } | StoreError::Version { .. } => exit::INVALID,
+                _ => exit::USAGE,
+            };
+            Failure::new(code, err)
+        })
     }
 }
 
@@ -429,17 +511,46 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Db { command } => db(command, &mut out),
+        Command::Serve(args) => {
+            drop(out);
+            serve(args)
+        }
     }
+}
+
+/// `privgraph serve`: the server crate does the work; this only maps arguments and
+/// exit codes.
+fn serve(args: ServeArgs) -> Result<ExitCode, Failure> {
+    privgraph_server::init_logging();
+    let mut config = privgraph_server::Config::new(args.data).listen(args.listen);
+    config.tokens = args.tokens;
+    config.at_least_timeout = args.at_least_timeout;
+    config.limits.header_timeout = args.header_timeout;
+    config.limits.max_connections = args.max_connections as usize;
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(privgraph_server::Tls { cert, key });
+    }
+    privgraph_server::serve(config, |addr| {
+        // The first line on stdout, for whoever started the server: it serves now.
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+    })
+    .map_err(|err| Failure::new(err.exit_code(), err))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The exit code of a store failure, as every `db` command gives it.
 fn store_failure(err: StoreError) -> Failure {
     let code = match err {
-        StoreError::NotAStore { .. } | StoreError::Corrupt { .. } | StoreError::Version { .. } => {
-            exit::NOT_A_STORE
-        }
+        StoreError::NotAStore { .. }
+        | StoreError::NoStoreInDatabase { .. }
+        | StoreError::Corrupt { .. }
+        | StoreError::Version { .. } => exit::NOT_A_STORE,
         StoreError::Locked { .. } => exit::LOCKED,
-        StoreError::AlreadyAStore { .. } => exit::ALREADY_A_STORE,
+        StoreError::AlreadyAStore { .. } | StoreError::AlreadyInDatabase { .. } => {
+            exit::ALREADY_A_STORE
+        }
         _ => exit::USAGE,
     };
     Failure::new(code, err)
@@ -447,7 +558,7 @@ fn store_failure(err: StoreError) -> Failure {
 
 fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
     let revision = match command {
-        DbCommand::Init { dir, from } => {
+        DbCommand::Init { store, from } => {
             let graph = match &from {
                 None => Graph::new(),
                 Some(path) => {
@@ -455,18 +566,30 @@ fn db(command: DbCommand, out: &mut impl Write) -> Result<ExitCode, Failure> {
                     load_graph(path)?
                 }
             };
-            privgraph_store::init(&dir, &graph).map_err(store_failure)?;
+            match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::init(dir, &graph),
+                StoreAt::Postgres(url) => privgraph_store::postgres::init(url, &graph),
+            }
+            .map_err(store_failure)?;
             0
         }
-        DbCommand::Export { dir } => {
-            let graph = privgraph_store::load(&dir).map_err(store_failure)?;
+        DbCommand::Export { store } => {
+            let graph = match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::load(dir),
+                StoreAt::Postgres(url) => privgraph_store::postgres::load(url),
+            }
+            .map_err(store_failure)?;
             writeln!(out, "{}", snapshot::save(&graph)).map_err(Failure::output)?;
             return Ok(ExitCode::SUCCESS);
         }
-        DbCommand::Log { dir, since } => {
+        DbCommand::Log { store, since } => {
             let mut out = BufWriter::new(out);
-            privgraph_store::log(&dir, since, |line| writeln!(out, "{line}"))
-                .map_err(store_failure)?;
+            let line = |line: &str| writeln!(out, "{line}");
+            match store.at() {
+                StoreAt::Dir(dir) => privgraph_store::log(dir, since, line),
+                StoreAt::Postgres(url) => privgraph_store::postgres::log(url, since, line),
+            }
+            .map_err(store_failure)?;
             out.flush().map_err(Failure::output)?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -518,18 +641,7 @@ fn decide(args: &CheckArgs, operation: &str, out: &mut impl Write) -> Result<Exi
     };
     writeln!(out, "{word}").map_err(Failure::output)?;
     if args.explain {
-        let line = match &decision {
-            Decision::Allowed { reason, problem } => serde_json::json!({
-                "decision": decision.as_str(),
-                "reason": reason,
-                "problem": problem.clone().map(rest::Body::Error),
-            }),
-            Decision::Denied(denial) => {
-                serde_json::json!({"decision": decision.as_str(), "reason": denial})
-            }
-            Decision::NotFound => serde_json::json!({"decision": decision.as_str()}),
-        };
-        write_json(out, &line)?;
+        write_json(out, &rest::DecisionBody(&decision))?;
     }
     Ok(code)
 }

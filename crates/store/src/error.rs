@@ -69,8 +69,10 @@ pub enum StoreError {
         /// What to do about it.
         advice: &'static str,
     },
-    /// SQLite or the file system refused a read or write (a full disk, a file over its
-    /// size limit, an unwritable directory, an I/O error). Nothing was changed.
+    /// SQLite, PostgreSQL or the file system refused a read or write (a full disk, a
+    /// file over its size limit, an unwritable directory, an I/O error, a database
+    /// server that cannot be reached). Nothing was changed, except where the message
+    /// says the outcome of a commit is unknown.
     #[error("{context}: {message}")]
     Io {
         /// What was being done.
@@ -87,6 +89,33 @@ pub enum StoreError {
         journal_mode: String,
         /// The `synchronous` level in force (2 is FULL).
         synchronous: i64,
+    },
+    /// The PostgreSQL database holds no privgraph store (its tables are missing).
+    #[error(
+        "the database {database} holds no privgraph store ({why}); create one with `privgraph db init --postgres`"
+    )]
+    NoStoreInDatabase {
+        /// The database, as `postgresql://USER@HOST:PORT/NAME` (never its password).
+        database: String,
+        /// What is missing.
+        why: String,
+    },
+    /// `init --postgres` into a database that already holds a store.
+    #[error("the database {database} already holds a privgraph store")]
+    AlreadyInDatabase {
+        /// The database, as `postgresql://USER@HOST:PORT/NAME`.
+        database: String,
+    },
+    /// The PostgreSQL server runs with a setting under which a commit can be
+    /// acknowledged and then lost.
+    #[error("the PostgreSQL server runs with {setting}={value}; the store needs {needed}")]
+    DatabaseNotDurable {
+        /// The setting.
+        setting: String,
+        /// Its value.
+        value: String,
+        /// What the store needs.
+        needed: &'static str,
     },
     /// After a failed commit, the database's head is not the revision the writer holds
     /// in memory; the writer refuses further writes until the store is opened again.
@@ -205,6 +234,31 @@ impl StoreError {
         StoreError::Io {
             context: context.into(),
             message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl StoreError {
+    /// A PostgreSQL error while doing `context`, with the server's message and code
+    /// when it sent one, else the client's and its causes.
+    pub(crate) fn postgres(context: impl Into<String>, err: &tokio_postgres::Error) -> StoreError {
+        let message = match err.as_db_error() {
+            Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            None => {
+                let mut message = err.to_string();
+                let mut source = std::error::Error::source(err);
+                while let Some(cause) = source {
+                    message.push_str(": ");
+                    message.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                message
+            }
+        };
+        StoreError::Io {
+            context: context.into(),
+            message,
         }
     }
 }

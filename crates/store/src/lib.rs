@@ -63,6 +63,8 @@
 mod backend;
 mod error;
 mod format;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod recover;
 mod sqlite;
 mod writer;
@@ -208,7 +210,7 @@ impl Store {
 
     /// A handle to submit writes (clone it for every thread).
     pub fn handle(&self) -> WriteHandle {
-        WriteHandle::new(self.jobs.clone())
+        WriteHandle::new(writer::Queue::Thread(self.jobs.clone()))
     }
 
     /// The published revision: every batch up to it is durable.
@@ -294,12 +296,17 @@ impl Drop for Store {
 pub fn init(dir: impl AsRef<Path>, graph: &Graph) -> Result<(), StoreError> {
     let dir = dir.as_ref();
     let _lock = sqlite::prepare_new(dir)?;
+    sqlite::create(dir, &genesis(graph))
+}
+
+/// The checkpoint at revision 0 of a new store holding `graph`.
+pub(crate) fn genesis(graph: &Graph) -> backend::NewCheckpoint {
     let mut genesis = writer::new_checkpoint(graph, [0; 32]);
     // A new store starts at revision 0, whatever the graph counted before.
     genesis.revision = 0;
     genesis.checksum = format::checkpoint(0, genesis.format, genesis.snapshot.as_bytes());
     genesis.chain = format::genesis(&genesis.checksum);
-    sqlite::create(dir, &genesis)
+    genesis
 }
 
 /// The head graph of the store in `dir`, verified, without taking the writer's lock: it

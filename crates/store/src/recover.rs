@@ -32,21 +32,14 @@ pub(crate) enum Use<'a> {
 
 /// Loads and verifies everything `backend` holds.
 pub(crate) fn recover(backend: &mut dyn Backend, what: Use<'_>) -> Result<Recovered, StoreError> {
-    let mut verifier = Verifier {
-        what,
-        meta: None,
-        checkpoints: Vec::new(),
-        newest: None,
-        chain: None,
-        next: 1,
-        next_checkpoint: 0,
-        graph: None,
-    };
+    let mut verifier = Verifier::new(what);
     backend.load(&mut verifier)?;
     verifier.finish()
 }
 
-struct Verifier<'a> {
+/// Verifies what a backend hands over (as a [`LoadVisitor`]) and builds the graph; for
+/// backends whose reads cannot run inside [`Backend::load`] (an asynchronous client).
+pub(crate) struct Verifier<'a> {
     what: Use<'a>,
     meta: Option<Meta>,
     /// Every checkpoint's revision and chain value, by increasing revision.
@@ -69,7 +62,20 @@ fn corrupt(revision: u64, damage: Damage) -> StoreError {
     }
 }
 
-impl Verifier<'_> {
+impl<'a> Verifier<'a> {
+    pub(crate) fn new(what: Use<'a>) -> Verifier<'a> {
+        Verifier {
+            what,
+            meta: None,
+            checkpoints: Vec::new(),
+            newest: None,
+            chain: None,
+            next: 1,
+            next_checkpoint: 0,
+            graph: None,
+        }
+    }
+
     fn newest_checkpoint(&self) -> u64 {
         self.checkpoints.last().map_or(0, |&(revision, _)| revision)
     }
@@ -105,7 +111,8 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Recovered, StoreError> {
+    /// The verdict once everything was visited.
+    pub(crate) fn finish(mut self) -> Result<Recovered, StoreError> {
         let chain = self.chain.ok_or(StoreError::Corrupt {
             revision: Some(0),
             damage: Damage::NoGenesis,

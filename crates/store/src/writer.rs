@@ -127,11 +127,20 @@ pub(crate) enum Job {
 /// ```
 #[derive(Debug, Clone)]
 pub struct WriteHandle {
-    jobs: Sender<Job>,
+    jobs: Queue,
+}
+
+/// Where a [`WriteHandle`] sends its jobs: the SQLite store's writer thread, or a
+/// PostgreSQL replica's task.
+#[derive(Debug, Clone)]
+pub(crate) enum Queue {
+    Thread(Sender<Job>),
+    #[cfg(feature = "postgres")]
+    Replica(tokio::sync::mpsc::UnboundedSender<Job>),
 }
 
 impl WriteHandle {
-    pub(crate) fn new(jobs: Sender<Job>) -> WriteHandle {
+    pub(crate) fn new(jobs: Queue) -> WriteHandle {
         WriteHandle { jobs }
     }
 
@@ -237,7 +246,15 @@ impl WriteHandle {
     }
 
     pub(crate) fn send(&self, job: Job) {
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+        let refused = match &self.jobs {
+            Queue::Thread(jobs) => jobs.send(job).err().map(|mpsc::SendError(job)| job),
+            #[cfg(feature = "postgres")]
+            Queue::Replica(jobs) => jobs
+                .send(job)
+                .err()
+                .map(|tokio::sync::mpsc::error::SendError(job)| job),
+        };
+        if let Some(job) = refused {
             job.refuse();
         }
     }
@@ -245,7 +262,7 @@ impl WriteHandle {
 
 impl Job {
     /// Answers a job the writer will never run.
-    fn refuse(self) {
+    pub(crate) fn refuse(self) {
         match self {
             Job::Execute { reply, .. } => reply(Err(WriteError::Closed)),
             Job::Batch { reply, .. } => reply(Err(WriteError::Closed)),
@@ -333,120 +350,22 @@ impl WriterThread {
 
     /// Runs one group of jobs; true when a stop was among them.
     fn commit_group(&mut self, group: &mut Vec<Job>) -> bool {
-        let mut pending: Vec<Pending> = Vec::new();
-        let mut keys: Vec<IdempotencyRecord> = Vec::new();
-        let mut keys_in_group: HashMap<String, usize> = HashMap::new();
-        let mut after = Vec::new();
-        let mut stop = false;
-        let now_ms = Timestamp::now().unix_millis();
-        let not_before_ms = now_ms.saturating_sub(ttl_ms(self.policy.idempotency_ttl));
-        for job in group.drain(..) {
-            let staged_before = self.writer.staged().count();
-            match job {
-                Job::Execute {
-                    auth,
-                    op,
-                    body,
-                    idempotency,
-                    reply,
-                } => {
-                    if let Some(err) = &self.diverged {
-                        reply(Err(WriteError::Storage(err.clone())));
-                        continue;
-                    }
-                    if let Some(key) = &idempotency {
-                        if let Some(&index) = keys_in_group.get(&key.key) {
-                            let record: &IdempotencyRecord = &keys[index];
-                            pending.push(Pending::SameKey {
-                                revision: record.revision,
-                                answer: record.answer.clone(),
-                                reply,
-                            });
-                            continue;
-                        }
-                        match self.backend.idempotency(&key.key, not_before_ms) {
-                            Ok(None) => {}
-                            Ok(Some(record)) => {
-                                let expected = format::idempotency(
-                                    &record.key,
-                                    record.revision,
-                                    &record.answer,
-                                );
-                                reply(if record.checksum == expected {
-                                    Ok(Written::Repeated {
-                                        revision: record.revision,
-                                        answer: record.answer,
-                                    })
-                                } else {
-                                    Err(WriteError::Storage(StoreError::Corrupt {
-                                        revision: Some(record.revision),
-                                        damage: crate::error::Damage::Idempotency(record.key),
-                                    }))
-                                });
-                                continue;
-                            }
-                            Err(err) => {
-                                reply(Err(WriteError::Storage(err)));
-                                continue;
-                            }
-                        }
-                    }
-                    let result = self.writer.stage(&auth, &op, &body);
-                    let staged = self.writer.staged().count() > staged_before;
-                    if let (Ok(committed), true, Some(key)) = (&result, staged, idempotency) {
-                        let answer = (key.answer)(committed);
-                        keys_in_group.insert(key.key.clone(), keys.len());
-                        keys.push(IdempotencyRecord {
-                            checksum: format::idempotency(&key.key, committed.revision, &answer)
-                                .to_vec(),
-                            key: key.key,
-                            revision: committed.revision,
-                            answer,
-                            created_ms: now_ms,
-                        });
-                    }
-                    let result = result.map_err(WriteError::Refused);
-                    if staged_before == 0 && !staged {
-                        // A refusal or a read on durable state only: answered at once.
-                        reply(result.map(Written::Applied));
-                    } else {
-                        pending.push(Pending::Execute { result, reply });
-                    }
-                }
-                Job::Batch { batch, reply } => {
-                    if let Some(err) = &self.diverged {
-                        reply(Err(WriteError::Storage(err.clone())));
-                        continue;
-                    }
-                    let result = self.writer.stage_batch(batch).map_err(WriteError::Batch);
-                    if staged_before == 0 && result.is_err() {
-                        reply(result);
-                    } else {
-                        pending.push(Pending::Batch { result, reply });
-                    }
-                }
-                // Run after this group's commit, so they see it.
-                job @ (Job::Checkpoint { .. } | Job::Durability { .. }) => after.push(job),
-                Job::Stop => {
-                    stop = true;
-                    break;
-                }
-            }
-        }
-        // Jobs behind a stop in this group are refused like those queued after it.
-        for job in group.drain(..) {
-            job.refuse();
-        }
-        let stored = self.append(&keys);
+        let backend = &mut self.backend;
+        let staged = stage_group(
+            &mut self.writer,
+            group.drain(..),
+            self.diverged.as_ref(),
+            self.policy.idempotency_ttl,
+            &mut |key, not_before_ms| backend.idempotency(key, not_before_ms),
+        );
+        let stored = self.append(&staged.keys);
         match &stored {
             Ok(()) => {
                 self.writer.publish();
             }
             Err(_) => self.writer.rollback(),
         }
-        for answer in pending {
-            answer.send(stored.as_ref().err());
-        }
+        let (after, stop) = staged.answer(stored.as_ref().err());
         if stored.is_ok() {
             self.maybe_checkpoint();
         }
@@ -462,21 +381,7 @@ impl WriterThread {
 
     /// Makes every staged batch durable in one transaction, with `keys`.
     fn append(&mut self, keys: &[IdempotencyRecord]) -> Result<(), StoreError> {
-        let mut chain = self.chain;
-        let mut batches = Vec::new();
-        for committed in self.writer.staged() {
-            let line = serde_json::to_string(committed).map_err(|err| StoreError::Io {
-                context: format!("cannot encode the batch of revision {}", committed.revision),
-                message: err.to_string(),
-            })?;
-            chain = format::chain(&chain, committed.revision, BATCH_FORMAT, line.as_bytes());
-            batches.push(NewBatch {
-                revision: committed.revision,
-                format: BATCH_FORMAT,
-                line,
-                chain,
-            });
-        }
+        let (batches, chain) = encode_staged(&self.writer, self.chain)?;
         let Some(last) = batches.last() else {
             return Ok(());
         };
@@ -536,6 +441,180 @@ impl WriterThread {
         self.last_checkpoint = revision;
         Ok(revision)
     }
+}
+
+/// One group of jobs staged on a [`Writer`]: what to store with the batches, and what
+/// to answer once the store's commit has ended.
+pub(crate) struct StagedGroup {
+    /// The idempotency records of the staged writes.
+    pub keys: Vec<IdempotencyRecord>,
+    pending: Vec<Pending>,
+    /// Jobs that run after the commit (checkpoints, settings), in order.
+    after: Vec<Job>,
+    stop: bool,
+}
+
+impl StagedGroup {
+    /// Answers every staged job now that the commit ended (`failed` when it did not
+    /// store); returns the jobs to run after it and whether a stop was among the jobs.
+    pub(crate) fn answer(self, failed: Option<&StoreError>) -> (Vec<Job>, bool) {
+        for answer in self.pending {
+            answer.send(failed);
+        }
+        (self.after, self.stop)
+    }
+}
+
+/// Finds the stored record of an idempotency key created at or after a time (Unix
+/// milliseconds).
+pub(crate) type KeyLookup<'a> =
+    dyn FnMut(&str, i64) -> Result<Option<IdempotencyRecord>, StoreError> + 'a;
+
+/// Stores' shared group commit, its first half: stages every write of `jobs` on
+/// `writer`, in order (each sees the ones staged before it). A job whose idempotency
+/// key `lookup` finds stored is answered with the first write's answer; a refusal or a
+/// read that depends on nothing staged is answered at once. With `refuse_all`, every
+/// write is answered with that error. Jobs after a stop are refused.
+pub(crate) fn stage_group(
+    writer: &mut Writer,
+    jobs: impl IntoIterator<Item = Job>,
+    refuse_all: Option<&StoreError>,
+    ttl: Duration,
+    lookup: &mut KeyLookup<'_>,
+) -> StagedGroup {
+    let mut group = StagedGroup {
+        keys: Vec::new(),
+        pending: Vec::new(),
+        after: Vec::new(),
+        stop: false,
+    };
+    let mut keys_in_group: HashMap<String, usize> = HashMap::new();
+    let now_ms = Timestamp::now().unix_millis();
+    let not_before_ms = now_ms.saturating_sub(ttl_ms(ttl));
+    let mut jobs = jobs.into_iter();
+    for job in jobs.by_ref() {
+        let staged_before = writer.staged().count();
+        match job {
+            Job::Execute {
+                auth,
+                op,
+                body,
+                idempotency,
+                reply,
+            } => {
+                if let Some(err) = refuse_all {
+                    reply(Err(WriteError::Storage(err.clone())));
+                    continue;
+                }
+                if let Some(key) = &idempotency {
+                    if let Some(&index) = keys_in_group.get(&key.key) {
+                        let record: &IdempotencyRecord = &group.keys[index];
+                        group.pending.push(Pending::SameKey {
+                            revision: record.revision,
+                            answer: record.answer.clone(),
+                            reply,
+                        });
+                        continue;
+                    }
+                    match lookup(&key.key, not_before_ms) {
+                        Ok(None) => {}
+                        Ok(Some(record)) => {
+                            reply(repeated(record));
+                            continue;
+                        }
+                        Err(err) => {
+                            reply(Err(WriteError::Storage(err)));
+                            continue;
+                        }
+                    }
+                }
+                let result = writer.stage(&auth, &op, &body);
+                let staged = writer.staged().count() > staged_before;
+                if let (Ok(committed), true, Some(key)) = (&result, staged, idempotency) {
+                    let answer = (key.answer)(committed);
+                    keys_in_group.insert(key.key.clone(), group.keys.len());
+                    group.keys.push(IdempotencyRecord {
+                        checksum: format::idempotency(&key.key, committed.revision, &answer)
+                            .to_vec(),
+                        key: key.key,
+                        revision: committed.revision,
+                        answer,
+                        created_ms: now_ms,
+                    });
+                }
+                let result = result.map_err(WriteError::Refused);
+                if staged_before == 0 && !staged {
+                    // A refusal or a read on durable state only: answered at once.
+                    reply(result.map(Written::Applied));
+                } else {
+                    group.pending.push(Pending::Execute { result, reply });
+                }
+            }
+            Job::Batch { batch, reply } => {
+                if let Some(err) = refuse_all {
+                    reply(Err(WriteError::Storage(err.clone())));
+                    continue;
+                }
+                let result = writer.stage_batch(batch).map_err(WriteError::Batch);
+                if staged_before == 0 && result.is_err() {
+                    reply(result);
+                } else {
+                    group.pending.push(Pending::Batch { result, reply });
+                }
+            }
+            // Run after this group's commit, so they see it.
+            job @ (Job::Checkpoint { .. } | Job::Durability { .. }) => group.after.push(job),
+            Job::Stop => {
+                group.stop = true;
+                break;
+            }
+        }
+    }
+    // Jobs behind a stop in this group are refused like those queued after it.
+    for job in jobs {
+        job.refuse();
+    }
+    group
+}
+
+/// The answer to a write whose key is stored: the first write's answer, once the
+/// record's checksum holds.
+fn repeated(record: IdempotencyRecord) -> Result<Written, WriteError> {
+    let expected = format::idempotency(&record.key, record.revision, &record.answer);
+    if record.checksum == expected {
+        Ok(Written::Repeated {
+            revision: record.revision,
+            answer: record.answer,
+        })
+    } else {
+        Err(WriteError::Storage(StoreError::Corrupt {
+            revision: Some(record.revision),
+            damage: crate::error::Damage::Idempotency(record.key),
+        }))
+    }
+}
+
+/// The staged batches of `writer` as rows to append after the chain value `chain`,
+/// and the chain value at the last of them.
+pub(crate) fn encode_staged(
+    writer: &Writer,
+    mut chain: Checksum,
+) -> Result<(Vec<NewBatch>, Checksum), StoreError> {
+    let mut batches = Vec::new();
+    for committed in writer.staged() {
+        let line = serde_json::to_string(committed).map_err(|err| StoreError::Io {
+            context: format!("cannot encode the batch of revision {}", committed.revision),
+            message: err.to_string(),
+        })?;
+        chain = format::chain(&chain, committed.revision, BATCH_FORMAT, line.as_bytes());
+        batches.push(NewBatch {
+            revision: committed.revision,
+            format: BATCH_FORMAT,
+            line,
+            chain,
+        });
+    }
+    Ok((batches, chain))
 }
 
 impl Pending {

@@ -1,6 +1,6 @@
 //! Real processes against a real store: a writer SIGKILLed at random moments, a writer
 //! whose files hit their size limit (a full disk), a writer in a directory it cannot
-//! write. The child is the crate's `store-test-writer` binary.
+//! write. The child is this test binary run again (`child/writer.rs`).
 //!
 //! `PRIVGRAPH_CRASH_CYCLES=N` runs N kill cycles (default 100);
 //! `PRIVGRAPH_CRASH_SEED=S` repeats a run (each run prints its seed).
@@ -14,7 +14,18 @@ use privgraph::graph::{CommittedBatch, Graph};
 use privgraph::snapshot;
 use privgraph_store::{init, load, log};
 
-const WRITER: &str = env!("CARGO_BIN_EXE_store-test-writer");
+mod child;
+#[path = "child/writer.rs"]
+mod writer;
+
+/// The writer child, when a test of this file started this process as one.
+#[test]
+#[ignore = "the child process of this file's tests, which start it themselves"]
+fn child() {
+    if let Some(args) = child::args() {
+        std::process::exit(writer::run(&args));
+    }
+}
 
 /// The tests of this file run one at a time: a child forked by one test holds copies
 /// of the parent's open files until it execs, the lock file another test just opened
@@ -45,7 +56,7 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// What a child reported on stdout: its acknowledged writes (revision, marker), its
+/// What a child reported: its acknowledged writes (revision, marker), its
 /// errors, and the rest.
 #[derive(Debug, Default)]
 struct Report {
@@ -122,18 +133,16 @@ fn verify(dir: &Path, head: u64, replayed: &mut Graph, acks: &[(u64, String)]) -
 }
 
 fn spawn_crash_writer(dir: &Path, nonce: u64) -> Child {
-    Command::new(WRITER)
-        .args([
-            "crash",
-            &dir.display().to_string(),
-            &format!("c{nonce}"),
-            "6",
-            "40",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the writer starts")
+    child::command(&[
+        "crash",
+        &dir.display().to_string(),
+        &format!("c{nonce}"),
+        "6",
+        "40",
+    ])
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("the writer starts")
 }
 
 #[test]
@@ -154,12 +163,12 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let started = Instant::now();
     for cycle in 0..cycles {
         let mut child = spawn_crash_writer(dir.path(), cycle);
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut reported = BufReader::new(child.stderr.take().expect("piped stderr"));
         let mut first = String::new();
         // One kill in five lands while the child opens and recovers the store; the
         // others while its threads write.
         if rng.below(5) != 0 {
-            stdout
+            reported
                 .read_line(&mut first)
                 .expect("the child's first line");
             assert_eq!(
@@ -171,7 +180,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         child.kill().expect("SIGKILL");
         child.wait().expect("the child is reaped");
         let mut rest = String::new();
-        stdout
+        reported
             .read_to_string(&mut rest)
             .expect("the child's output");
         let report = Report::parse(&(first + &rest));
@@ -204,26 +213,26 @@ fn a_full_disk_fails_writes_leaves_the_graph_unchanged_and_loses_no_acknowledged
     // Every file the child writes is limited to 600 blocks (300 or 600 KiB, as the
     // shell counts): the WAL reaches it after a few dozen commits. SIGXFSZ is ignored,
     // so the write fails with EFBIG instead of killing the child.
-    let output = Command::new("sh")
-        .args([
-            "-c",
-            r#"trap "" XFSZ; ulimit -f 600; exec "$0" fill "$1""#,
-            WRITER,
-            &dir.path().display().to_string(),
-        ])
-        .output()
-        .expect("sh runs the writer");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let writer = child::command(&["fill", &dir.path().display().to_string()]);
+    let mut limited = Command::new("sh");
+    limited
+        .args(["-c", r#"trap "" XFSZ; ulimit -f 600; exec "$0" "$@""#])
+        .arg(writer.get_program())
+        .args(writer.get_args())
+        .envs(writer.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdout(Stdio::null());
+    let output = limited.output().expect("sh runs the writer");
+    let reported = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{output:?}");
-    let report = Report::parse(&stdout);
-    assert_eq!(report.errors.len(), 5, "{stdout}");
-    assert!(report.acks.len() > 5, "{stdout}");
+    let report = Report::parse(&reported);
+    assert_eq!(report.errors.len(), 5, "{reported}");
+    assert!(report.acks.len() > 5, "{reported}");
     assert!(
         report
             .errors
             .iter()
             .all(|e| e.starts_with("the write was not stored")),
-        "{stdout}"
+        "{reported}"
     );
     let last_ack = report.acks.iter().map(|(r, _)| *r).max().unwrap_or(0);
     // After each failure the child found its graph as before the write.
@@ -232,9 +241,9 @@ fn a_full_disk_fails_writes_leaves_the_graph_unchanged_and_loses_no_acknowledged
         .iter()
         .filter(|l| !l.starts_with("durability"))
         .collect();
-    assert_eq!(after.len(), 5, "{stdout}");
+    assert_eq!(after.len(), 5, "{reported}");
     for line in after {
-        assert_eq!(line, &format!("unchanged {last_ack}"), "{stdout}");
+        assert_eq!(line, &format!("unchanged {last_ack}"), "{reported}");
     }
     // Reopened without the limit: exactly the acknowledged writes are there.
     let head = verify(dir.path(), 0, &mut replayed, &report.acks);
@@ -260,11 +269,7 @@ fn a_directory_the_writer_cannot_write_gives_an_error_and_changes_nothing() {
     set(&dir.join("privgraph.lock"), 0o666);
     set(&dir.join("privgraph.sqlite"), 0o666);
     set(&dir, 0o555);
-    let open = || {
-        let mut command = Command::new(WRITER);
-        command.args(["open", &dir.display().to_string()]);
-        command
-    };
+    let open = || child::command(&["open", &dir.display().to_string()]);
     // Root may write anywhere: the child then runs as the unprivileged user `nobody`.
     let mut as_nobody = open();
     as_nobody.uid(65534).gid(65534);
@@ -274,15 +279,15 @@ fn a_directory_the_writer_cannot_write_gives_an_error_and_changes_nothing() {
         Err(err) => panic!("the writer starts: {err}"),
     };
     set(&dir, 0o755);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reported = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let report = Report::parse(&stdout);
-    assert!(report.acks.is_empty(), "{stdout}");
-    assert_eq!(report.errors.len(), 1, "{stdout}");
+    let report = Report::parse(&reported);
+    assert!(report.acks.is_empty(), "{reported}");
+    assert_eq!(report.errors.len(), 1, "{reported}");
     assert!(
         report.errors[0].contains("cannot open")
             && report.errors[0].contains(&dir.display().to_string()),
-        "{stdout}"
+        "{reported}"
     );
     let after = load(&dir).unwrap();
     assert_eq!(after.revision(), 0);

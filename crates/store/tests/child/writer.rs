@@ -1,6 +1,5 @@
-//! A test helper of privgraph-store, run as a child process by the crate's crash,
-//! full-disk and permission tests (it is not a tool for users). It writes through the
-//! group-commit handle and reports, one line each on stdout:
+//! The writer child of the crash, full-disk and permission tests (see `child`). It
+//! writes through the group-commit handle and reports, one line each:
 //!
 //! - `durability JOURNAL_MODE SYNCHRONOUS` once the store is open;
 //! - `ack REVISION MARKER` for every acknowledged write, MARKER being a string that
@@ -14,8 +13,6 @@
 //! - `fill DIR`: one thread commits batches until five failed, then exits 0;
 //! - `open DIR`: opens the store and commits one batch, then exits 0 (1 on an error).
 
-use std::io::Write;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use privgraph::graph::{Author, Batch, Change, EntityKind, MemberType, TargetKind};
@@ -24,12 +21,10 @@ use privgraph::privileges::GroupPrivileges;
 use privgraph::rest::Request;
 use privgraph_store::{Config, Idempotency, Store, WriteError, Written};
 
-fn say(line: std::fmt::Arguments<'_>) {
-    let mut out = std::io::stdout().lock();
-    // The parent reads every line; a closed pipe means it no longer does.
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
+use crate::child::say;
+
+/// An exit code: 1 when the store failed, 2 for bad arguments.
+type Code = i32;
 
 /// A batch creating user `id` and putting it in group `g0`.
 fn new_user(id: &str) -> Batch {
@@ -98,10 +93,10 @@ fn write(
     }
 }
 
-fn open(dir: &str, config: Config) -> Result<Store, ExitCode> {
+fn open(dir: &str, config: Config) -> Result<Store, Code> {
     let store = Store::open(dir, config).map_err(|err| {
         say(format_args!("error {err}"));
-        ExitCode::FAILURE
+        1
     })?;
     match store.durability() {
         Ok(d) => say(format_args!(
@@ -113,12 +108,12 @@ fn open(dir: &str, config: Config) -> Result<Store, ExitCode> {
     Ok(store)
 }
 
-fn crash(args: &[String]) -> Result<(), ExitCode> {
+fn crash(args: &[String]) -> Result<(), Code> {
     let [dir, nonce, threads, every] = args else {
-        return Err(ExitCode::from(2));
+        return Err(2);
     };
-    let threads: usize = threads.parse().map_err(|_| ExitCode::from(2))?;
-    let every: u64 = every.parse().map_err(|_| ExitCode::from(2))?;
+    let threads: usize = threads.parse().map_err(|_| 2)?;
+    let every: u64 = every.parse().map_err(|_| 2)?;
     let store = Arc::new(open(
         dir,
         Config {
@@ -146,9 +141,9 @@ fn crash(args: &[String]) -> Result<(), ExitCode> {
     Ok(())
 }
 
-fn fill(args: &[String]) -> Result<(), ExitCode> {
+fn fill(args: &[String]) -> Result<(), Code> {
     let [dir] = args else {
-        return Err(ExitCode::from(2));
+        return Err(2);
     };
     let store = open(dir, Config::default())?;
     let handle = store.handle();
@@ -175,9 +170,9 @@ fn fill(args: &[String]) -> Result<(), ExitCode> {
     Ok(())
 }
 
-fn open_and_write(args: &[String]) -> Result<(), ExitCode> {
+fn open_and_write(args: &[String]) -> Result<(), Code> {
     let [dir] = args else {
-        return Err(ExitCode::from(2));
+        return Err(2);
     };
     let store = open(dir, Config::default())?;
     match store.handle().commit(new_user("opened")) {
@@ -187,21 +182,21 @@ fn open_and_write(args: &[String]) -> Result<(), ExitCode> {
         }
         Err(err) => {
             say(format_args!("error {err}"));
-            Err(ExitCode::FAILURE)
+            Err(1)
         }
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// Runs the mode `args` names; returns the exit code.
+pub fn run(args: &[String]) -> Code {
     let result = match args.first().map(String::as_str) {
         Some("crash") => crash(&args[1..]),
         Some("fill") => fill(&args[1..]),
         Some("open") => open_and_write(&args[1..]),
-        _ => Err(ExitCode::from(2)),
+        _ => Err(2),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(code) => code,
     }
 }
