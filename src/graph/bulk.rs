@@ -212,11 +212,11 @@ impl Graph {
     fn users_in_groups(&mut self, children_first: &[u32]) {
         for &p in children_first {
             let node = self.groups.node(p);
-            let mut eff: EffUsers<GroupPrivileges> = node.members.users.clone();
+            let mut eff = EffUsers::from_direct(&node.members.users);
             for (&c, &through) in &node.members.groups {
-                for &u in self.groups.hot(c).keys() {
-                    eff.entry(u)
-                        .or_insert_with(GroupPrivileges::empty)
+                for u in self.groups.hot(c).keys() {
+                    eff.get_or_insert(u, GroupPrivileges::empty())
+                        .0
                         .insert(through);
                 }
             }
@@ -228,7 +228,7 @@ impl Graph {
     fn users_effective_groups(&mut self) {
         let mut count = vec![0usize; self.users.slots()];
         for g in self.groups.indices() {
-            for &u in self.groups.hot(g).keys() {
+            for u in self.groups.hot(g).keys() {
                 count[u as usize] += 1;
             }
         }
@@ -236,7 +236,7 @@ impl Graph {
             self.users.node_mut(u).eff_groups.reserve(count[u as usize]);
         }
         for g in self.groups.indices().collect::<Vec<_>>() {
-            for &u in self.groups.hot(g).keys() {
+            for u in self.groups.hot(g).keys() {
                 self.users.node_mut(u).eff_groups.insert(g);
             }
         }
@@ -254,11 +254,11 @@ impl Graph {
     fn users_in_resources<R: Target>(&mut self) {
         for r in R::slab(self).indices().collect::<Vec<_>>() {
             let members = R::members(R::slab(self).node(r));
-            let mut eff: EffUsers<R::Privileges> = members.users.clone();
+            let mut eff = EffUsers::from_direct(&members.users);
             for (&g, &through) in &members.groups {
-                for &u in self.groups.hot(g).keys() {
-                    eff.entry(u)
-                        .or_insert_with(R::Privileges::empty)
+                for u in self.groups.hot(g).keys() {
+                    eff.get_or_insert(u, R::Privileges::empty())
+                        .0
                         .insert(through);
                 }
             }
@@ -340,7 +340,7 @@ mod tests {
             T::Privileges: Ord,
         {
             for (t, node) in T::slab(graph).iter() {
-                let eff = T::eff(graph, t).iter().map(|(&u, &p)| (u, p));
+                let eff = T::eff(graph, t).iter();
                 let groups = T::members(node).eff_groups.iter().map(|(&g, &p)| (g, p));
                 out.push(format!(
                     "{} {t}: users {} groups {}",

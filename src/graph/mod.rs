@@ -369,7 +369,7 @@ impl Graph {
         target: u32,
     ) -> Option<T::Privileges> {
         match M::MEMBER {
-            MemberType::User => T::eff(self, target).get(&member).copied(),
+            MemberType::User => T::eff(self, target).get(member),
             MemberType::Group if T::TARGET == TargetKind::Group => {
                 self.group_effective::<T>(member, target)
             }
@@ -999,7 +999,7 @@ impl Graph {
         let users = self.users_reached(m);
         let eff = T::eff_mut(self, t);
         for u in &users {
-            if let Some(privileges) = eff.get_mut(u) {
+            if let Some(privileges) = eff.get_mut(*u) {
                 privileges.insert(granted);
             }
         }
@@ -1081,7 +1081,7 @@ impl Graph {
         let s = self.live(space)?;
         let u = self.live(user)?;
         let node = self.spaces.node(s);
-        if !self.spaces.hot(s).contains_key(&u) {
+        if !self.spaces.hot(s).contains(u) {
             return Err(GraphError::NotEffectiveMember {
                 user: self.entity::<User>(u),
                 space: self.entity::<Space>(s),
@@ -1402,7 +1402,7 @@ impl Graph {
             return Vec::new();
         };
         let indices: Vec<u32> = match M::MEMBER {
-            MemberType::User => T::eff(self, target.index).keys().copied().collect(),
+            MemberType::User => T::eff(self, target.index).keys().collect(),
             MemberType::Group if T::TARGET == TargetKind::Group => {
                 self.descendants(target.index).into_iter().collect()
             }

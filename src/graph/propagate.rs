@@ -30,7 +30,6 @@ use bitflags::Flags;
 use super::Graph;
 use super::kinds::{Group, Kind, Target, TargetKind, with_target_kind};
 use super::members::TargetRef;
-use hashbrown::hash_map::Entry;
 
 /// Users whose effective oz privileges must be recomputed when a mutation ends.
 pub(crate) type OzDirty = Vec<u32>;
@@ -41,7 +40,7 @@ impl Graph {
     pub(crate) fn users_reached(&self, member: super::propagate::MemberRef) -> Vec<u32> {
         match member.kind {
             super::MemberType::User => vec![member.index],
-            super::MemberType::Group => self.groups.hot(member.index).keys().copied().collect(),
+            super::MemberType::Group => self.groups.hot(member.index).keys().collect(),
         }
     }
 
@@ -66,16 +65,9 @@ impl Graph {
 
     /// True when `u` was not an effective member of `t` before.
     fn user_gain<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
-        match T::eff_mut(self, t).entry(u) {
-            Entry::Occupied(mut entry) => {
-                entry.get_mut().insert(contribution);
-                false
-            }
-            Entry::Vacant(entry) => {
-                entry.insert(contribution);
-                true
-            }
-        }
+        let (privileges, entered) = T::eff_mut(self, t).get_or_insert(u, contribution);
+        privileges.insert(contribution);
+        entered
     }
 
     /// Work items: user `u` has just become an effective member of group `g`.
@@ -128,14 +120,14 @@ impl Graph {
     fn user_lose<T: Target>(&mut self, t: u32, u: u32) -> bool {
         match self.user_support::<T>(t, u) {
             Some(privileges) => {
-                if let Some(entry) = T::eff_mut(self, t).get_mut(&u) {
+                if let Some(entry) = T::eff_mut(self, t).get_mut(u) {
                     *entry = privileges;
                 }
                 false
             }
             None => {
                 let (node, eff) = T::node_eff_mut(self, t);
-                if eff.remove(&u).is_none() {
+                if eff.remove(u).is_none() {
                     return false;
                 }
                 // Ownership of a space ends with the owner's membership.
@@ -203,7 +195,7 @@ impl Graph {
     /// effective member, from the direct relations (see [`Graph::user_support`]).
     pub(crate) fn recompute_user<T: Target>(&mut self, t: u32, u: u32) {
         if let Some(privileges) = self.user_support::<T>(t, u)
-            && let Some(entry) = T::eff_mut(self, t).get_mut(&u)
+            && let Some(entry) = T::eff_mut(self, t).get_mut(u)
         {
             *entry = privileges;
         }
