@@ -33,19 +33,24 @@
 //! [`Snapshot::to_graph`] validates everything and names the offender in its
 //! [`SnapshotError`]: invalid or repeated ids, references to undeclared entities, nesting
 //! cycles, a share named by two handles, a space owner who is not a member. It builds in
-//! the order that keeps the work proportional to the effective relations created: all
-//! entities (with their oz privileges), then group nesting, then users into groups, then
-//! members of the other targets, then owners and harvester links. Entities and relations
-//! are created in id order, so the graph built does not depend on the order of the input;
-//! `load(save(g))` equals `g` (graph equality compares entities and relations, not
-//! layout) but is a new graph, with its own keys.
+//! one pass: all entities (with their oz privileges), then every direct relation
+//! recorded as it is (group nesting, then users into groups, then members of the other
+//! targets), then every effective relation computed once, groups taken in nesting order,
+//! then owners and harvester links. Entities and relations are taken in id order, so the
+//! graph built does not depend on the order of the input, and each error is the one the
+//! graph's own calls would give first in that order (a cycle is reported at the nesting
+//! that closes it). `load(save(g))` equals `g` (graph equality compares entities and
+//! relations, not layout) but is a new graph, with its own keys.
 //!
 //! # Costs
 //!
-//! Parsing is linear in the text. Building costs what the [`Graph`] mutations cost: in
-//! total, proportional to the effective relations (with their first hops) of the result.
-//! A snapshot of 100,000 users and 10,000 nested groups loads in a few seconds in
-//! release builds. [`Snapshot::to_json`] sorts a copy of the snapshot, then writes it
+//! Parsing is linear in the text. Building is linear in the entities and direct
+//! relations plus the effective relations of the result: about what materializing the
+//! effective relations alone costs, rather than what hundreds of thousands of single
+//! mutations that each keep them current would. A snapshot of 100,000 users and 10,000
+//! nested groups builds in about the time a flat table of its 24 million (user, service)
+//! pairs takes (`BENCHMARKS.md`).
+//! [`Snapshot::to_json`] sorts a copy of the snapshot, then writes it
 //! (compact; [`Snapshot::to_json_pretty`] and [`save_pretty`] indent it).
 
 use std::cell::RefCell;
@@ -56,10 +61,11 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::graph::bulk::BulkLoad;
 use crate::graph::{
-    AtmInventory, Child, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle,
-    HandleService, Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf,
-    Parent, Share, Space, Target, User,
+    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
+    Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf, Share, Space,
+    Target, User,
 };
 use crate::objects::objects_only;
 use crate::privileges::{
@@ -727,35 +733,36 @@ impl Snapshot {
     /// ```
     pub fn to_graph(&self) -> Result<Graph, SnapshotError> {
         self.check_version()?;
-        let mut graph = Graph::new();
+        let mut bulk = BulkLoad::new();
+        let graph = bulk.graph_mut();
 
         // 1. Entities, with the oz privileges of users and groups (cheap now: nobody is
         //    below anybody yet).
-        let users = create_all::<User, _>(&mut graph, &self.users, |e| &e.id)?;
+        let users = create_all::<User, _>(graph, &self.users, |e| &e.id)?;
         for &(key, entry) in &users {
-            set_oz(&mut graph, key, entry.oz_privileges)?;
+            set_oz(graph, key, entry.oz_privileges)?;
         }
-        let groups = create_all::<Group, _>(&mut graph, &self.groups, |e| &e.id)?;
+        let groups = create_all::<Group, _>(graph, &self.groups, |e| &e.id)?;
         for &(key, entry) in &groups {
-            set_oz(&mut graph, key, entry.oz_privileges)?;
+            set_oz(graph, key, entry.oz_privileges)?;
         }
-        let spaces = create_all::<Space, _>(&mut graph, &self.spaces, |e| &e.id)?;
+        let spaces = create_all::<Space, _>(graph, &self.spaces, |e| &e.id)?;
         let handle_services =
-            create_all::<HandleService, _>(&mut graph, &self.handle_services, |e| &e.id)?;
-        let harvesters = create_all::<Harvester, _>(&mut graph, &self.harvesters, |e| &e.id)?;
-        let clusters = create_all::<Cluster, _>(&mut graph, &self.clusters, |e| &e.id)?;
+            create_all::<HandleService, _>(graph, &self.handle_services, |e| &e.id)?;
+        let harvesters = create_all::<Harvester, _>(graph, &self.harvesters, |e| &e.id)?;
+        let clusters = create_all::<Cluster, _>(graph, &self.clusters, |e| &e.id)?;
         let atm_inventories =
-            create_all::<AtmInventory, _>(&mut graph, &self.atm_inventories, |e| &e.id)?;
+            create_all::<AtmInventory, _>(graph, &self.atm_inventories, |e| &e.id)?;
         for share in sorted(&self.shares, |e| &e.id) {
             let by = || entity(EntityKind::Share, &share.id);
-            let space = lookup::<Space>(&graph, &share.space_id, by)?;
+            let space = lookup::<Space>(graph, &share.space_id, by)?;
             graph.create_share(&share.id, space).map_err(declared)?;
         }
         let mut handles = Vec::with_capacity(self.handles.len());
         for handle in sorted(&self.handles, |e| &e.id) {
             let by = || entity(EntityKind::Handle, &handle.id);
-            let service = lookup::<HandleService>(&graph, &handle.handle_service_id, by)?;
-            let share = lookup::<Share>(&graph, &handle.share_id, by)?;
+            let service = lookup::<HandleService>(graph, &handle.handle_service_id, by)?;
+            let share = lookup::<Share>(graph, &handle.share_id, by)?;
             let key = graph
                 .create_handle(&handle.id, service, share)
                 .map_err(|err| match err {
@@ -773,49 +780,71 @@ impl Snapshot {
             handles.push((key, handle));
         }
 
-        // 2. Group nesting, before any user is in a group.
-        for &(parent, entry) in &groups {
+        // 2. Group nesting, recorded in the order the graph API would have added it, so
+        //    that a cycle is reported at the nesting that `Graph::nest` would refuse.
+        let mut nestings = Vec::new();
+        let mut names = Vec::new();
+        let mut refused = None;
+        'nesting: for &(parent, entry) in &groups {
             for (child_id, &privileges) in &entry.children {
-                let child =
-                    lookup::<Group>(&graph, child_id, || entity(EntityKind::Group, &entry.id))?;
-                graph
-                    .nest(Child(child), Parent(parent), privileges)
-                    .map_err(|err| match err {
-                        GraphError::RelationToSelf { .. } | GraphError::NestingCycle { .. } => {
-                            SnapshotError::NestingCycle {
-                                child: child_id.clone(),
-                                parent: entry.id.clone(),
-                            }
-                        }
-                        other => SnapshotError::Graph(other),
-                    })?;
+                let by = || entity(EntityKind::Group, &entry.id);
+                let child = match lookup::<Group>(bulk.graph(), child_id, by) {
+                    Ok(child) => child,
+                    Err(err) => {
+                        refused = Some(err);
+                        break 'nesting;
+                    }
+                };
+                if child == parent {
+                    refused = Some(SnapshotError::NestingCycle {
+                        child: child_id.clone(),
+                        parent: entry.id.clone(),
+                    });
+                    break 'nesting;
+                }
+                bulk.add_nesting(child, parent, privileges)?;
+                nestings.push((child, parent));
+                names.push((child_id, &entry.id));
             }
+        }
+        let order = bulk.sort_nesting(&nestings).map_err(|first| {
+            let (child, parent) = names[first];
+            SnapshotError::NestingCycle {
+                child: child.clone(),
+                parent: parent.clone(),
+            }
+        })?;
+        if let Some(err) = refused {
+            return Err(err);
         }
 
         // 3. Users into groups.
         for &(group, entry) in &groups {
-            add_direct::<User, Group>(&mut graph, group, &entry.id, &entry.users)?;
+            add_direct::<User, Group>(&mut bulk, group, &entry.id, &entry.users)?;
         }
 
         // 4. Members of the other targets.
         for &(key, entry) in &spaces {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
         for &(key, entry) in &handle_services {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
         for &(key, entry) in &handles {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
         for &(key, entry) in &harvesters {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
         for &(key, entry) in &clusters {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
         for &(key, entry) in &atm_inventories {
-            add_members(&mut graph, key, &entry.id, &entry.users, &entry.groups)?;
+            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
+
+        // Every effective relation, computed once.
+        let mut graph = bulk.finish(order);
 
         // 5. Owners and harvester ↔ space links.
         for &(space, entry) in &spaces {
@@ -1013,20 +1042,20 @@ fn lookup<K: Kind>(
 }
 
 fn add_direct<M: MemberOf<T> + Independent, T: Target>(
-    graph: &mut Graph,
+    bulk: &mut BulkLoad,
     target: Key<T>,
     target_id: &str,
     members: &MemberMap<T::Privileges>,
 ) -> Result<(), SnapshotError> {
     for (member_id, &privileges) in members {
-        let member = lookup::<M>(graph, member_id, || entity(T::KIND, target_id))?;
-        graph.add_member(target, member, privileges)?;
+        let member = lookup::<M>(bulk.graph(), member_id, || entity(T::KIND, target_id))?;
+        bulk.add_direct(target, member, privileges)?;
     }
     Ok(())
 }
 
 fn add_members<T: Target>(
-    graph: &mut Graph,
+    bulk: &mut BulkLoad,
     target: Key<T>,
     target_id: &str,
     users: &MemberMap<T::Privileges>,
@@ -1035,8 +1064,8 @@ fn add_members<T: Target>(
 where
     Group: MemberOf<T>,
 {
-    add_direct::<User, T>(graph, target, target_id, users)?;
-    add_direct::<Group, T>(graph, target, target_id, groups)
+    add_direct::<User, T>(bulk, target, target_id, users)?;
+    add_direct::<Group, T>(bulk, target, target_id, groups)
 }
 
 // ----- saving helpers ------------------------------------------------------------------

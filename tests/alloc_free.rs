@@ -12,6 +12,7 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use privgraph::concurrent::Writer;
 use privgraph::graph::{Child, Graph, GraphError, Group, HandleService, Key, Parent, Space, User};
 use privgraph::privileges::{
     GroupPrivileges as G, HandleServicePrivileges as HS, OzPrivileges as Oz, PrivilegeUpdate,
@@ -473,5 +474,76 @@ fn a_million_checks_allocate_nothing() -> Result<(), GraphError> {
         },
         "{CHECKS} rounds of checks allocated"
     );
+    Ok(())
+}
+
+/// The reader's checks, by keys and by ids, on one query: each answer beside the
+/// graph's own.
+#[inline(never)]
+fn run_reader_checks(reader: &privgraph::concurrent::Reader, q: &Query) -> u64 {
+    let checks = [
+        reader.has_privilege(q.user, q.hs, q.hs_ask),
+        reader.has_privilege(q.user, q.space, q.space_ask),
+        reader.has_privilege(q.group, q.hs, q.hs_ask),
+        reader.has_privilege_by_id::<User, _>(&q.user_id, &q.hs_id, q.hs_ask),
+        reader.has_privilege_by_id::<User, _>(&q.user_id, &q.space_id, q.space_ask),
+        reader.has_privilege_by_id::<Group, _>(&q.group_id, &q.hs_id, q.hs_ask),
+    ];
+    checks
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (i, &yes)| acc | u64::from(yes) << i)
+}
+
+#[test]
+fn reader_checks_allocate_nothing_after_a_warm_up() -> Result<(), GraphError> {
+    const CHECKS: usize = 200_000;
+    const QUERIES: usize = 4_096;
+    let world = world()?;
+    let queries = queries(&world, QUERIES);
+    // What the graph answers, bit for bit in the reader's order.
+    let expected: Vec<u64> = queries
+        .iter()
+        .map(|q| {
+            let a = run_checks(&world.graph, q);
+            [0, 1, 3, 6, 7, 9]
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (i, &check)| acc | u64::from(a.held(check)) << i)
+        })
+        .collect();
+    let expected_sum = (0..CHECKS).fold(0u64, |acc, i| acc.wrapping_add(expected[i % QUERIES]));
+    assert!(expected.iter().any(|&a| a != 0) && expected.iter().any(|&a| a != 0b11_1111));
+
+    let writer = Writer::new(world.graph);
+    let reader = writer.reader();
+    // The first read on a thread registers it with the reader's atomic pointer (one
+    // allocation per thread, once); the checks after it allocate nothing.
+    let warm: Vec<u64> = queries
+        .iter()
+        .map(|q| run_reader_checks(&reader, q))
+        .collect();
+    assert_eq!(warm, expected, "the reader answers as the graph");
+
+    let (counts, sum) = counted(|| {
+        let reader = black_box(&reader);
+        let mut sum = 0u64;
+        for i in 0..CHECKS {
+            let q = black_box(&queries[i % QUERIES]);
+            sum = sum.wrapping_add(black_box(run_reader_checks(reader, q)));
+        }
+        sum
+    });
+    assert_eq!(sum, expected_sum, "every check ran and answered as before");
+    assert_eq!(
+        counts,
+        Counts {
+            alloc: 0,
+            alloc_zeroed: 0,
+            realloc: 0
+        },
+        "{CHECKS} rounds of reader checks allocated"
+    );
+    drop(writer);
     Ok(())
 }

@@ -20,6 +20,7 @@
 use hashbrown::HashMap;
 use privgraph::graph::{Child, Graph, Group, HandleService, Key, Parent, User};
 use privgraph::privileges::{GroupPrivileges, HandleServicePrivileges, Privileges};
+use privgraph::snapshot::{GroupEntry, HandleServiceEntry, Snapshot, UserEntry};
 
 /// The six handle-service privileges; bit `i` of a [`Description`] privilege set is
 /// `HS_PRIVILEGES[i]` (sorted by name, as privgraph's own table).
@@ -345,6 +346,76 @@ pub fn build_privgraph_in(d: &Description, order: LoadOrder) -> Loaded {
         groups,
         services,
     }
+}
+
+impl Loaded {
+    /// The keys of a graph that holds `d`'s entities under their generator ids (one
+    /// loaded from [`snapshot_of`]).
+    pub fn keys_of(graph: Graph, d: &Description) -> Loaded {
+        let users = (0..d.size.users)
+            .map(|i| graph.key::<User>(&user_id(i)).expect("user"))
+            .collect();
+        let groups = (0..d.size.groups)
+            .map(|i| graph.key::<Group>(&group_id(i)).expect("group"))
+            .collect();
+        let services = (0..d.size.services)
+            .map(|i| graph.key::<HandleService>(&service_id(i)).expect("service"))
+            .collect();
+        Loaded {
+            graph,
+            users,
+            groups,
+            services,
+        }
+    }
+}
+
+/// `d` as a snapshot (the input of the snapshot loader): the same entities and direct
+/// relations [`build_privgraph`] creates.
+pub fn snapshot_of(d: &Description) -> Snapshot {
+    let sets = hs_sets();
+    let mut snapshot = Snapshot {
+        users: (0..d.size.users)
+            .map(|i| UserEntry {
+                id: user_id(i),
+                ..Default::default()
+            })
+            .collect(),
+        groups: (0..d.size.groups)
+            .map(|i| GroupEntry {
+                id: group_id(i),
+                ..Default::default()
+            })
+            .collect(),
+        handle_services: (0..d.size.services)
+            .map(|i| HandleServiceEntry {
+                id: service_id(i),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    for &(child, parent) in &d.group_parents {
+        snapshot.groups[parent as usize]
+            .children
+            .insert(group_id(child), GroupPrivileges::empty());
+    }
+    for &(user, group) in &d.user_groups {
+        snapshot.groups[group as usize]
+            .users
+            .insert(user_id(user), GroupPrivileges::empty());
+    }
+    for &(service, user, p) in &d.service_users {
+        snapshot.handle_services[service as usize]
+            .users
+            .insert(user_id(user), sets[p as usize]);
+    }
+    for &(service, group, p) in &d.service_groups {
+        snapshot.handle_services[service as usize]
+            .groups
+            .insert(group_id(group), sets[p as usize]);
+    }
+    snapshot
 }
 
 /// Compressed adjacency: `starts[i]..starts[i + 1]` indexes `items` for node `i`.

@@ -128,8 +128,8 @@ impl Translations {
 /// Whether two direct-member maps hold the same members (through `members`) with the
 /// same privileges.
 fn same_direct<P: PartialEq>(
-    a: &hashbrown::HashMap<u32, P>,
-    b: &hashbrown::HashMap<u32, P>,
+    a: &super::slab::IndexMap<P>,
+    b: &super::slab::IndexMap<P>,
     members: &Translation,
 ) -> bool {
     a.len() == b.len()

@@ -80,7 +80,7 @@ impl Graph {
 
     /// The groups `x` belongs to effectively: a user's (materialized), or a group's
     /// ancestors (searched).
-    fn groups_containing(&self, x: MemberRef) -> std::borrow::Cow<'_, hashbrown::HashSet<u32>> {
+    fn groups_containing(&self, x: MemberRef) -> std::borrow::Cow<'_, super::slab::IndexSet> {
         match x.kind {
             super::MemberType::User => {
                 std::borrow::Cow::Borrowed(&self.users.node(x.index).eff_groups)

@@ -11,7 +11,7 @@ use crate::privileges::{
 };
 
 use super::Graph;
-use super::members::Members;
+use super::members::{EffUsers, Members};
 use super::slab::Slab;
 
 /// The nine kinds of entity a [`Graph`] holds.
@@ -423,9 +423,11 @@ pub trait Kind: sealed::Sealed + Sized + 'static {
     #[doc(hidden)]
     type Node;
     #[doc(hidden)]
-    fn slab(graph: &Graph) -> &Slab<Self::Node>;
+    type Hot: Default;
     #[doc(hidden)]
-    fn slab_mut(graph: &mut Graph) -> &mut Slab<Self::Node>;
+    fn slab(graph: &Graph) -> &Slab<Self::Node, Self::Hot>;
+    #[doc(hidden)]
+    fn slab_mut(graph: &mut Graph) -> &mut Slab<Self::Node, Self::Hot>;
     #[doc(hidden)]
     fn node_id(node: &Self::Node) -> &str;
 }
@@ -441,6 +443,15 @@ pub trait Target: Kind {
     fn members(node: &Self::Node) -> &Members<Self::Privileges>;
     #[doc(hidden)]
     fn members_mut(node: &mut Self::Node) -> &mut Members<Self::Privileges>;
+    #[doc(hidden)]
+    fn eff(graph: &Graph, index: u32) -> &EffUsers<Self::Privileges>;
+    #[doc(hidden)]
+    fn eff_mut(graph: &mut Graph, index: u32) -> &mut EffUsers<Self::Privileges>;
+    #[doc(hidden)]
+    fn node_eff_mut(
+        graph: &mut Graph,
+        index: u32,
+    ) -> (&mut Self::Node, &mut EffUsers<Self::Privileges>);
     #[doc(hidden)]
     fn is_owner(node: &Self::Node, user: u32) -> bool;
     #[doc(hidden)]
@@ -674,7 +685,7 @@ impl<K: Kind> fmt::Debug for Key<K> {
 macro_rules! kinds {
     ($(
         $(#[$doc:meta])*
-        $Kind:ident => $field:ident: $Node:ty, $entity:ident $(, new $new:expr)?
+        $Kind:ident => $field:ident: $Node:ty, $Hot:ty, $entity:ident $(, new $new:expr)?
         $(, target $target:ident: $P:ty)?
         $(, member $member:ident)?;
     )+) => {$(
@@ -685,10 +696,13 @@ macro_rules! kinds {
         impl Kind for $Kind {
             const KIND: EntityKind = EntityKind::$entity;
             type Node = $Node;
-            fn slab(graph: &Graph) -> &Slab<$Node> {
+            type Hot = $Hot;
+            #[inline]
+            fn slab(graph: &Graph) -> &Slab<$Node, $Hot> {
                 &graph.$field
             }
-            fn slab_mut(graph: &mut Graph) -> &mut Slab<$Node> {
+            #[inline]
+            fn slab_mut(graph: &mut Graph) -> &mut Slab<$Node, $Hot> {
                 &mut graph.$field
             }
             fn node_id(node: &$Node) -> &str {
@@ -704,6 +718,18 @@ macro_rules! kinds {
                 }
                 fn members_mut(node: &mut $Node) -> &mut Members<$P> {
                     &mut node.members
+                }
+                #[inline]
+                fn eff(graph: &Graph, index: u32) -> &EffUsers<$P> {
+                    graph.$field.hot(index)
+                }
+                #[inline]
+                fn eff_mut(graph: &mut Graph, index: u32) -> &mut EffUsers<$P> {
+                    graph.$field.hot_mut(index)
+                }
+                #[inline]
+                fn node_eff_mut(graph: &mut Graph, index: u32) -> (&mut $Node, &mut EffUsers<$P>) {
+                    graph.$field.node_hot_mut(index)
                 }
                 #[inline]
                 fn is_owner(node: &$Node, user: u32) -> bool {
@@ -766,25 +792,28 @@ pub(crate) fn resource_node<P>(id: &str) -> ResourceNode<P> {
 
 kinds! {
     /// Marker for users.
-    User => users: UserNode, User, new user_node, member User;
+    User => users: UserNode, (), User, new user_node, member User;
     /// Marker for groups: targets (of users and child groups) and members (of parents
     /// and resources) at once.
-    Group => groups: GroupNode, Group, new group_node, target Group: GroupPrivileges, member Group;
+    Group => groups: GroupNode, EffUsers<GroupPrivileges>, Group, new group_node, target Group: GroupPrivileges, member Group;
     /// Marker for spaces.
-    Space => spaces: ResourceNode<SpacePrivileges>, Space, new resource_node, target Space: SpacePrivileges;
+    Space => spaces: ResourceNode<SpacePrivileges>, EffUsers<SpacePrivileges>, Space, new resource_node, target Space: SpacePrivileges;
     /// Marker for shares.
-    Share => shares: ShareNode, Share;
+    Share => shares: ShareNode, (), Share;
     /// Marker for handle services.
-    HandleService => handle_services: ResourceNode<HandleServicePrivileges>, HandleService, new resource_node,
+    HandleService => handle_services: ResourceNode<HandleServicePrivileges>,
+        EffUsers<HandleServicePrivileges>, HandleService, new resource_node,
         target HandleService: HandleServicePrivileges;
     /// Marker for handles.
-    Handle => handles: ResourceNode<HandlePrivileges>, Handle, target Handle: HandlePrivileges;
+    Handle => handles: ResourceNode<HandlePrivileges>, EffUsers<HandlePrivileges>, Handle, target Handle: HandlePrivileges;
     /// Marker for harvesters.
-    Harvester => harvesters: ResourceNode<HarvesterPrivileges>, Harvester, new resource_node,
+    Harvester => harvesters: ResourceNode<HarvesterPrivileges>, EffUsers<HarvesterPrivileges>,
+        Harvester, new resource_node,
         target Harvester: HarvesterPrivileges;
     /// Marker for clusters.
-    Cluster => clusters: ResourceNode<ClusterPrivileges>, Cluster, new resource_node, target Cluster: ClusterPrivileges;
+    Cluster => clusters: ResourceNode<ClusterPrivileges>, EffUsers<ClusterPrivileges>, Cluster, new resource_node, target Cluster: ClusterPrivileges;
     /// Marker for automation inventories.
-    AtmInventory => atm_inventories: ResourceNode<AtmInventoryPrivileges>, AtmInventory, new resource_node,
+    AtmInventory => atm_inventories: ResourceNode<AtmInventoryPrivileges>,
+        EffUsers<AtmInventoryPrivileges>, AtmInventory, new resource_node,
         target AtmInventory: AtmInventoryPrivileges;
 }

@@ -35,15 +35,18 @@
 //! # Costs
 //!
 //! Checks ([`Graph::has_privilege`], [`Graph::effective_privileges`]) are O(1): for each
-//! key a comparison of graph identity and generation, then one probe; by string ids, two
-//! probes of the id maps instead of the key comparisons. A mutation's work is
-//! proportional to the effective relations it changes: adding or removing a direct
-//! relation of member `m` in target `t` visits `m` and, for a group, its effective
-//! members, in `t` and in each ancestor group of `t` they enter or leave; a privilege
-//! update visits the same members in `t` only. Where a relation loses a hop but stays,
-//! its privileges are recomputed in O(min(direct groups of the target, effective groups
-//! of the member))). Every algorithm on nesting uses an explicit worklist, so depth is
-//! bounded by memory, not by the stack.
+//! key a comparison of graph identity and generation, then one probe of the target's
+//! effective users (kept in a dense array beside the slots, apart from the nodes); by
+//! string ids, one probe of each kind's id table (whose entries hold ids of up to 34
+//! bytes inline) instead of the key comparisons. A mutation's work is proportional to
+//! the effective relations it changes: adding or removing a direct relation of member
+//! `m` in target `t` visits `m` and, for a group, its effective members, in `t` and in
+//! each ancestor group of `t` they enter or leave; a privilege update visits the same
+//! members in `t` only. A removal re-evaluates each relation it visits in
+//! O(min(direct groups of the target, effective groups of the member)). Every algorithm
+//! on nesting uses an explicit worklist, so depth is bounded by memory, not by the
+//! stack. Loading a snapshot builds every effective relation once, in one pass (see
+//! [`crate::snapshot`]).
 //!
 //! # Difference from Onezone
 //!
@@ -55,6 +58,7 @@
 
 mod any_key;
 pub(crate) mod apply;
+pub(crate) mod bulk;
 mod change;
 mod equality;
 mod error;
@@ -86,7 +90,7 @@ pub use kinds::{
     TargetKind, TargetVocabulary, User,
 };
 
-use members::TargetRef;
+use members::{EffUsers, TargetRef};
 use nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
 use propagate::MemberRef;
 use slab::Slab;
@@ -107,14 +111,16 @@ pub const MAX_ID_LEN: usize = 256;
 pub struct Graph {
     identity: kinds::Identity,
     pub(crate) users: Slab<UserNode>,
-    pub(crate) groups: Slab<GroupNode>,
-    pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>>,
+    pub(crate) groups: Slab<GroupNode, EffUsers<GroupPrivileges>>,
+    pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>, EffUsers<SpacePrivileges>>,
     pub(crate) shares: Slab<ShareNode>,
-    pub(crate) handle_services: Slab<ResourceNode<HandleServicePrivileges>>,
-    pub(crate) handles: Slab<ResourceNode<HandlePrivileges>>,
-    pub(crate) harvesters: Slab<ResourceNode<HarvesterPrivileges>>,
-    pub(crate) clusters: Slab<ResourceNode<ClusterPrivileges>>,
-    pub(crate) atm_inventories: Slab<ResourceNode<AtmInventoryPrivileges>>,
+    pub(crate) handle_services:
+        Slab<ResourceNode<HandleServicePrivileges>, EffUsers<HandleServicePrivileges>>,
+    pub(crate) handles: Slab<ResourceNode<HandlePrivileges>, EffUsers<HandlePrivileges>>,
+    pub(crate) harvesters: Slab<ResourceNode<HarvesterPrivileges>, EffUsers<HarvesterPrivileges>>,
+    pub(crate) clusters: Slab<ResourceNode<ClusterPrivileges>, EffUsers<ClusterPrivileges>>,
+    pub(crate) atm_inventories:
+        Slab<ResourceNode<AtmInventoryPrivileges>, EffUsers<AtmInventoryPrivileges>>,
     /// The number of batches applied since the graph was created or loaded at a
     /// revision (see [`Graph::apply`]).
     pub(crate) revision: u64,
@@ -362,13 +368,15 @@ impl Graph {
         member: u32,
         target: u32,
     ) -> Option<T::Privileges> {
-        let members = T::members(T::slab(self).node(target));
         match M::MEMBER {
-            MemberType::User => members.eff_users.get(&member).map(|entry| entry.privileges),
+            MemberType::User => T::eff(self, target).get(member),
             MemberType::Group if T::TARGET == TargetKind::Group => {
                 self.group_effective::<T>(member, target)
             }
-            MemberType::Group => members.eff_groups.get(&member).copied(),
+            MemberType::Group => T::members(T::slab(self).node(target))
+                .eff_groups
+                .get(&member)
+                .copied(),
         }
     }
 
@@ -779,9 +787,9 @@ impl Graph {
     ///
     /// Errors: [`GraphError::UnknownEntity`], [`GraphError::RelationMissing`].
     ///
-    /// Cost: as [`Graph::add_member`], plus a recomputation of
+    /// Cost: as [`Graph::add_member`], plus a re-evaluation of
     /// O(min(direct groups of the target, effective groups of the member)) for each
-    /// relation that loses a hop but stays.
+    /// relation it visits.
     ///
     /// ```
     /// use privgraph::graph::{Graph, Group, User};
@@ -856,9 +864,13 @@ impl Graph {
     /// Removes an existing direct relation and updates everything it supported.
     fn unlink<T: Target>(&mut self, t: u32, m: MemberRef) {
         let node = T::slab_mut(self).node_mut(t);
-        let Some(privileges) = T::members_mut(node).direct_mut(m.kind).remove(&m.index) else {
+        if T::members_mut(node)
+            .direct_mut(m.kind)
+            .remove(&m.index)
+            .is_none()
+        {
             return;
-        };
+        }
         if m.kind == MemberType::User {
             // Onezone ends a user's ownership of a space with its direct membership.
             if T::drop_owner(node, m.index) {
@@ -876,7 +888,7 @@ impl Graph {
         }
         let users = self.users_reached(m);
         let mut oz_dirty = Vec::new();
-        self.users_lose::<T>(t, &users, privileges, &mut oz_dirty);
+        self.users_lose::<T>(t, &users, &mut oz_dirty);
         self.recompute_user_oz(oz_dirty);
         if m.kind == MemberType::Group {
             self.refresh_group_below::<T>(t, m.index);
@@ -985,10 +997,10 @@ impl Graph {
             self.refresh_groups::<T>(t, m.index);
         }
         let users = self.users_reached(m);
-        let members = T::members_mut(T::slab_mut(self).node_mut(t));
+        let eff = T::eff_mut(self, t);
         for u in &users {
-            if let Some(entry) = members.eff_users.get_mut(u) {
-                entry.privileges.insert(granted);
+            if let Some(privileges) = eff.get_mut(*u) {
+                privileges.insert(granted);
             }
         }
         if !revoked.is_empty() {
@@ -1069,7 +1081,7 @@ impl Graph {
         let s = self.live(space)?;
         let u = self.live(user)?;
         let node = self.spaces.node(s);
-        if !node.members.eff_users.contains_key(&u) {
+        if !self.spaces.hot(s).contains(u) {
             return Err(GraphError::NotEffectiveMember {
                 user: self.entity::<User>(u),
                 space: self.entity::<Space>(s),
@@ -1389,13 +1401,12 @@ impl Graph {
         let Some(node) = self.node_of(target) else {
             return Vec::new();
         };
-        let members = T::members(node);
         let indices: Vec<u32> = match M::MEMBER {
-            MemberType::User => members.eff_users.keys().copied().collect(),
+            MemberType::User => T::eff(self, target.index).keys().collect(),
             MemberType::Group if T::TARGET == TargetKind::Group => {
                 self.descendants(target.index).into_iter().collect()
             }
-            MemberType::Group => members.eff_groups.keys().copied().collect(),
+            MemberType::Group => T::members(node).eff_groups.keys().copied().collect(),
         };
         indices.into_iter().map(|i| self.key_of::<M>(i)).collect()
     }
@@ -1454,7 +1465,7 @@ impl Graph {
             }
             (MemberType::User, _) => {
                 let user = self.users.node(x);
-                let mut found: hashbrown::HashSet<u32> = user
+                let mut found: slab::IndexSet = user
                     .side
                     .resources
                     .iter()

@@ -1,18 +1,18 @@
 //! The node stored for each entity kind.
 
-use hashbrown::HashSet;
 use smallvec::SmallVec;
 
 use crate::privileges::{GroupPrivileges, OzPrivileges};
 
 use super::members::{MemberSide, Members, TargetRef};
+use super::slab::IndexSet;
 
 #[derive(Debug, Clone)]
 pub struct UserNode {
     pub id: Box<str>,
     pub side: MemberSide,
     /// Groups the user belongs to effectively.
-    pub eff_groups: HashSet<u32>,
+    pub eff_groups: IndexSet,
     /// Own oz privileges ∪ those of every group in `eff_groups`.
     pub eff_oz: OzPrivileges,
 }
@@ -23,7 +23,7 @@ pub struct GroupNode {
     pub side: MemberSide,
     pub members: Members<GroupPrivileges>,
     /// Resources the group belongs to effectively (the keys of their `eff_groups`).
-    pub eff_resources: HashSet<TargetRef>,
+    pub eff_resources: IndexSet<TargetRef>,
 }
 
 /// A resource with members; `links` holds what only some kinds have.

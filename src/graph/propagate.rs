@@ -2,14 +2,18 @@
 //!
 //! Two materializations, each updated only where a mutation changes something:
 //!
-//! - **Users in every target**, with hop counts (see [`Eff`]). A user *gains* a hop in a
-//!   target when a direct relation or a direct member group of the target starts to
-//!   include it; when it has just entered a *group*, it enters that group's parents and
-//!   resources through it, and so on upward (a worklist, never recursion). It *loses* a
-//!   hop symmetrically; when a relation keeps other hops its privileges are recomputed
-//!   from the target's direct groups it still belongs to. Losses are processed after the
-//!   user left the groups below, and every departure schedules the targets above again,
-//!   so the last recomputation of each relation sees the final state.
+//! - **Users in every target**. A user *gains* a path into a target when a direct
+//!   relation or a direct member group of the target starts to include it (its
+//!   privileges there grow by what the path carries); when it has just entered a
+//!   *group*, it enters that group's parents and resources through it, and so on upward
+//!   (a worklist, never recursion). When a path *ends*, the relation is re-evaluated
+//!   from the target's direct relations: the user's own, and the direct groups of the
+//!   target it still belongs to; with none left, it leaves. Losses are processed after
+//!   the user left the groups below, and every departure schedules the targets above
+//!   again, so the last evaluation of each relation sees the final state. No count of
+//!   paths is stored: it would cost four bytes on each of the tens of millions of
+//!   relations a large graph holds, and the re-evaluation it would spare is bounded by
+//!   the smaller of the target's direct groups and the user's effective groups.
 //! - **Groups in resources**: `E(X, r) = direct(X, r) ∪ ⋃ E(parent, r)`. A change at
 //!   group `X` re-evaluates `X` and then, only where the value changed, its children —
 //!   a monotone fixpoint on an acyclic graph, so it terminates after at most
@@ -25,7 +29,7 @@ use bitflags::Flags;
 
 use super::Graph;
 use super::kinds::{Group, Kind, Target, TargetKind, with_target_kind};
-use super::members::{Eff, TargetRef};
+use super::members::TargetRef;
 
 /// Users whose effective oz privileges must be recomputed when a mutation ends.
 pub(crate) type OzDirty = Vec<u32>;
@@ -36,21 +40,14 @@ impl Graph {
     pub(crate) fn users_reached(&self, member: super::propagate::MemberRef) -> Vec<u32> {
         match member.kind {
             super::MemberType::User => vec![member.index],
-            super::MemberType::Group => self
-                .groups
-                .node(member.index)
-                .members
-                .eff_users
-                .keys()
-                .copied()
-                .collect(),
+            super::MemberType::Group => self.groups.hot(member.index).keys().collect(),
         }
     }
 
     // ----- users ---------------------------------------------------------------------
 
-    /// One more hop for each of `users` in target `t`, contributing `contribution`; new
-    /// group memberships are carried upward.
+    /// One more path for each of `users` into target `t`, contributing `contribution`;
+    /// new group memberships are carried upward.
     pub(crate) fn users_gain<T: Target>(
         &mut self,
         t: u32,
@@ -68,14 +65,9 @@ impl Graph {
 
     /// True when `u` was not an effective member of `t` before.
     fn user_gain<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
-        let members = T::members_mut(T::slab_mut(self).node_mut(t));
-        let entry = members.eff_users.entry(u).or_insert(Eff {
-            privileges: T::Privileges::empty(),
-            hops: 0,
-        });
-        entry.hops += 1;
-        entry.privileges.insert(contribution);
-        entry.hops == 1
+        let (privileges, entered) = T::eff_mut(self, t).get_or_insert(u, contribution);
+        privileges.insert(contribution);
+        entered
     }
 
     /// Work items: user `u` has just become an effective member of group `g`.
@@ -105,44 +97,46 @@ impl Graph {
         }
     }
 
-    /// One hop less for each of `users` in target `t`, which contributed
-    /// `contribution`; departures from groups are carried upward.
-    pub(crate) fn users_lose<T: Target>(
-        &mut self,
-        t: u32,
-        users: &[u32],
-        contribution: T::Privileges,
-        oz_dirty: &mut OzDirty,
-    ) {
+    /// A path of each of `users` into target `t` has ended (the direct relation is
+    /// already gone): each relation is re-evaluated; departures from groups are carried
+    /// upward.
+    pub(crate) fn users_lose<T: Target>(&mut self, t: u32, users: &[u32], oz_dirty: &mut OzDirty) {
         let mut left = Vec::new();
         for &u in users {
-            if self.user_lose::<T>(t, u, contribution) && T::TARGET == TargetKind::Group {
+            if self.user_lose::<T>(t, u) && T::TARGET == TargetKind::Group {
                 left.push((u, t));
             }
         }
         self.propagate_user_losses(left, oz_dirty);
     }
 
-    /// True when it was `u`'s last hop in `t` (it left).
-    fn user_lose<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
-        let node = T::slab_mut(self).node_mut(t);
-        let map = &mut T::members_mut(node).eff_users;
-        let Some(entry) = map.get_mut(&u) else {
-            unreachable!("a hop was counted for every effective relation")
-        };
-        entry.hops -= 1;
-        if entry.hops == 0 {
-            map.remove(&u);
-            // Ownership of a space ends with the owner's membership.
-            if T::drop_owner(node, u) {
-                self.journal_owner_drop(t, u);
+    /// Re-evaluates `u` in `t` after one of its paths there ended; true when it left.
+    ///
+    /// While a departure spreads, `u`'s effective groups may still list groups it is
+    /// about to leave (they are removed as their work items are taken), so an evaluation
+    /// may keep `u` through such a group; each departure re-evaluates every target
+    /// above the group it leaves, so the last evaluation of each relation sees the final
+    /// state.
+    fn user_lose<T: Target>(&mut self, t: u32, u: u32) -> bool {
+        match self.user_support::<T>(t, u) {
+            Some(privileges) => {
+                if let Some(entry) = T::eff_mut(self, t).get_mut(u) {
+                    *entry = privileges;
+                }
+                false
             }
-            return true;
+            None => {
+                let (node, eff) = T::node_eff_mut(self, t);
+                if eff.remove(u).is_none() {
+                    return false;
+                }
+                // Ownership of a space ends with the owner's membership.
+                if T::drop_owner(node, u) {
+                    self.journal_owner_drop(t, u);
+                }
+                true
+            }
         }
-        if !contribution.is_empty() {
-            self.recompute_user::<T>(t, u);
-        }
-        false
     }
 
     /// Work items: user `u` has just left group `g`.
@@ -158,47 +152,52 @@ impl Graph {
                 oz_dirty.push(u);
             }
             for p in parents {
-                let contribution = self.groups.node(p).members.groups[&g];
-                if self.user_lose::<Group>(p, u, contribution) {
+                if self.user_lose::<Group>(p, u) {
                     work.push((u, p));
                 }
             }
             for r in resources {
                 with_target_kind!(r.kind, R => {
-                    let contribution = R::members(R::slab(self).node(r.index)).groups[&g];
-                    self.user_lose::<R>(r.index, u, contribution);
+                    self.user_lose::<R>(r.index, u);
                 });
             }
         }
     }
 
-    /// Recomputes the effective privileges of user `u` in `t` from the direct
-    /// relations: its own, plus those of every direct group of `t` it belongs to.
-    /// Iterates the smaller of `t`'s direct groups and `u`'s effective groups.
-    pub(crate) fn recompute_user<T: Target>(&mut self, t: u32, u: u32) {
+    /// The effective privileges user `u` has in `t` by the direct relations: its own,
+    /// plus those of every direct group of `t` it belongs to; `None` when neither
+    /// exists. Iterates the smaller of `t`'s direct groups and `u`'s effective groups.
+    fn user_support<T: Target>(&self, t: u32, u: u32) -> Option<T::Privileges> {
         let u_groups = &self.users.node(u).eff_groups;
         let members = T::members(T::slab(self).node(t));
-        let mut privileges = members
-            .users
-            .get(&u)
-            .copied()
-            .unwrap_or_else(T::Privileges::empty);
+        let own = members.users.get(&u).copied();
+        let mut present = own.is_some();
+        let mut privileges = own.unwrap_or_else(T::Privileges::empty);
         if members.groups.len() <= u_groups.len() {
             for (g, p) in &members.groups {
                 if u_groups.contains(g) {
+                    present = true;
                     privileges.insert(*p);
                 }
             }
         } else {
             for g in u_groups {
                 if let Some(p) = members.groups.get(g) {
+                    present = true;
                     privileges.insert(*p);
                 }
             }
         }
-        let members = T::members_mut(T::slab_mut(self).node_mut(t));
-        if let Some(entry) = members.eff_users.get_mut(&u) {
-            entry.privileges = privileges;
+        present.then_some(privileges)
+    }
+
+    /// Recomputes the effective privileges of user `u` in `t`, which stays an
+    /// effective member, from the direct relations (see [`Graph::user_support`]).
+    pub(crate) fn recompute_user<T: Target>(&mut self, t: u32, u: u32) {
+        if let Some(privileges) = self.user_support::<T>(t, u)
+            && let Some(entry) = T::eff_mut(self, t).get_mut(u)
+        {
+            *entry = privileges;
         }
     }
 

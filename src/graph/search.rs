@@ -6,17 +6,16 @@
 
 use std::cell::RefCell;
 
-use hashbrown::HashSet;
-
 use crate::privileges::OzPrivileges;
 
 use super::Graph;
 use super::kinds::Target;
+use super::slab::IndexSet;
 
 #[derive(Default)]
 struct Scratch {
     stack: Vec<u32>,
-    seen: HashSet<u32>,
+    seen: IndexSet,
 }
 
 thread_local! {
@@ -51,8 +50,8 @@ impl Graph {
     }
 
     /// The proper ancestors of group `x`. O(ancestors).
-    pub(crate) fn ancestors(&self, x: u32) -> HashSet<u32> {
-        let mut all = HashSet::new();
+    pub(crate) fn ancestors(&self, x: u32) -> IndexSet {
+        let mut all = IndexSet::default();
         self.for_each_ancestor(x, None, |a| {
             all.insert(a);
         });
@@ -60,8 +59,8 @@ impl Graph {
     }
 
     /// The proper descendants of group `x` (its effective children). O(descendants).
-    pub(crate) fn descendants(&self, x: u32) -> HashSet<u32> {
-        let mut all = HashSet::new();
+    pub(crate) fn descendants(&self, x: u32) -> IndexSet {
+        let mut all = IndexSet::default();
         let mut stack = vec![x];
         while let Some(g) = stack.pop() {
             for &c in self.groups.node(g).members.groups.keys() {
@@ -79,7 +78,7 @@ impl Graph {
     /// smaller of the two neighbourhoods.
     pub(crate) fn would_close_cycle(&self, child: u32, parent: u32) -> bool {
         let (mut up, mut down) = (vec![parent], vec![child]);
-        let (mut seen_up, mut seen_down) = (HashSet::new(), HashSet::new());
+        let (mut seen_up, mut seen_down) = (IndexSet::default(), IndexSet::default());
         loop {
             let Some(g) = up.pop() else { return false };
             for &p in &self.groups.node(g).side.groups {
