@@ -94,6 +94,7 @@ use members::{EffUsers, TargetRef};
 use nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
 use propagate::MemberRef;
 use slab::Slab;
+use smallvec::SmallVec;
 
 /// The longest external id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 256;
@@ -1004,11 +1005,59 @@ impl Graph {
             }
         }
         if !revoked.is_empty() {
-            for &u in &users {
-                self.recompute_user::<T>(t, u);
-            }
+            self.users_lose_privileges::<T>(t, m, revoked, &users);
         }
         Ok(applied)
+    }
+
+    /// After `revoked` was taken from the direct relation of `m` in `t`: each of
+    /// `users` (those `m` reaches) keeps a revoked privilege only where another direct
+    /// relation of `t` gives it, its own or that of another direct group it is in.
+    ///
+    /// When no other direct group of `t` gives any revoked privilege, a user keeps
+    /// exactly what its own relation gives, so the users are updated in one pass
+    /// without looking at their groups (the revoke on a big group: one clear per user
+    /// instead of a recomputation from every source).
+    fn users_lose_privileges<T: Target>(
+        &mut self,
+        t: u32,
+        m: MemberRef,
+        revoked: T::Privileges,
+        users: &[u32],
+    ) {
+        let members = T::members(T::slab(self).node(t));
+        // The one pass also visits `t`'s direct users and groups: worth it only for
+        // many users (a user revoked alone is recomputed alone).
+        let one_pass = users.len() > 1
+            && members.users.len() <= users.len()
+            && members.groups.len() <= users.len()
+            && !members.groups.iter().any(|(g, p)| {
+                (m.kind != MemberType::Group || *g != m.index)
+                    && !p.intersection(revoked).is_empty()
+            });
+        if !one_pass {
+            for &u in users {
+                self.recompute_user::<T>(t, u);
+            }
+            return;
+        }
+        let own: SmallVec<[(u32, T::Privileges); 8]> = members
+            .users
+            .iter()
+            .map(|(u, p)| (*u, p.intersection(revoked)))
+            .filter(|(_, kept)| !kept.is_empty())
+            .collect();
+        let eff = T::eff_mut(self, t);
+        for &u in users {
+            if let Some(privileges) = eff.get_mut(u) {
+                privileges.remove(revoked);
+            }
+        }
+        for (u, kept) in own {
+            if let Some(privileges) = eff.get_mut(u) {
+                privileges.insert(kept);
+            }
+        }
     }
 
     /// Updates the own oz privileges of a user or group; effective oz privileges of the
