@@ -248,7 +248,7 @@ fn main() {
         graph,
         users,
         services,
-        group,
+        group: _,
     } = build();
     let rss_one = resident_bytes();
     let pick = |i: usize| (users[i % USERS], services[(i >> 20) % SERVICES]);
@@ -264,7 +264,6 @@ fn main() {
 
     let mut writer = Writer::new(graph);
     let rss_two = resident_bytes();
-    let rwlock = RwLock::new(writer.graph().clone());
     let reader = writer.reader();
     let reads = read_for(seconds, |i| {
         let (u, s) = pick(i);
@@ -294,7 +293,17 @@ fn main() {
         report(mode, &reads, Some(&writes));
     }
 
-    let service = services[0];
+    // The lock's own graph, with its own keys (keys name the graph that issued them).
+    drop((writer, reader));
+    let locked = build();
+    let rwlock = RwLock::new(locked.graph);
+    let (service, group) = (locked.services[0], locked.group);
+    let pick = |i: usize| {
+        (
+            locked.users[i % USERS],
+            locked.services[(i >> 20) % SERVICES],
+        )
+    };
     for (mode, pace) in [
         ("rwlock+looping", Pace::Looping),
         ("rwlock+paced", Pace::Every100ms),
