@@ -18,6 +18,8 @@
 //!   pages join into the same answer. The typed lookups are asked about privilege
 //!   sets (several flags, and none: any membership). Oz privileges never count.
 
+// `with_target!` comes from the shared support module.
+#[macro_use]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,42 +103,6 @@ macro_rules! with_privileges {
             }
             TargetKind::AtmInventory => {
                 type $P = AtmInventoryPrivileges;
-                $body
-            }
-        }
-    };
-}
-
-/// Runs `$body` with `$T` bound to the marker type of target kind `$kind`.
-macro_rules! with_target {
-    ($kind:expr, $T:ident => $body:expr) => {
-        match $kind {
-            TargetKind::Group => {
-                type $T = Group;
-                $body
-            }
-            TargetKind::Space => {
-                type $T = Space;
-                $body
-            }
-            TargetKind::HandleService => {
-                type $T = HandleService;
-                $body
-            }
-            TargetKind::Handle => {
-                type $T = Handle;
-                $body
-            }
-            TargetKind::Harvester => {
-                type $T = Harvester;
-                $body
-            }
-            TargetKind::Cluster => {
-                type $T = Cluster;
-                $body
-            }
-            TargetKind::AtmInventory => {
-                type $T = AtmInventory;
                 $body
             }
         }

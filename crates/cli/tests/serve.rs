@@ -20,11 +20,12 @@ use privgraph::logic::Auth;
 use privgraph::scenario::{self, Answer, Scenario};
 use serde_json::{Value, json};
 
+mod http;
+
+use http::{PATIENCE, Reply, agent, get, send};
+
 const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
 const PREFIX: &str = "/api/v3/onezone";
-
-/// The longest any wait of these tests lasts before it fails.
-const PATIENCE: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------
 // A server process and a client
@@ -167,77 +168,6 @@ impl Drop for Served {
 }
 
 /// An answer as the client saw it.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|err| panic!("not JSON ({err}): {:?}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn revision(&self) -> u64 {
-        self.header("x-privgraph-revision")
-            .unwrap_or_else(|| panic!("no X-Privgraph-Revision on {self:?}"))
-            .parse()
-            .unwrap()
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PATIENCE))
-        .build()
-        .into()
-}
-
-/// Sends one request; `body` goes as JSON unless a header says otherwise.
-fn send(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<Reply, ureq::Error> {
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    if !body.is_empty()
-        && !headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-    {
-        request = request.header("Content-Type", "application/json");
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let mut response = agent.run(request.body(body.to_vec()).unwrap())?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = if method == "HEAD" {
-        String::new()
-    } else {
-        response.body_mut().read_to_string()?
-    };
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn get(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Reply {
-    send(agent, "GET", url, headers, b"").expect("an answer")
-}
-
 /// Polls until `ok` holds for the answer to a GET, at most [`PATIENCE`].
 fn until(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)], ok: impl Fn(&Reply) -> bool) {
     let deadline = Instant::now() + PATIENCE;

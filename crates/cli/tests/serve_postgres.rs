@@ -20,10 +20,11 @@ use std::time::{Duration, Instant};
 use privgraph::graph::{CommittedBatch, Graph};
 use privgraph_testpg::Cluster;
 
-const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
+mod http;
 
-/// The longest any wait of these tests lasts before it fails.
-const PATIENCE: Duration = Duration::from_secs(30);
+use http::{PATIENCE, Reply, agent, get, send};
+
+const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
 
 const SNAPSHOT: &str = r#"{"version": 1,
     "users": [{"id": "u1"}, {"id": "u2"}],
@@ -152,70 +153,6 @@ impl Drop for Served {
             );
         }
     }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn revision(&self) -> u64 {
-        self.header("x-privgraph-revision")
-            .unwrap_or_else(|| panic!("no X-Privgraph-Revision on {self:?}"))
-            .parse()
-            .unwrap()
-    }
-
-    /// The last segment of the `Location` of a 201: the new id.
-    fn created_id(&self) -> String {
-        assert_eq!(self.status, 201, "{self:?}");
-        let location = self.header("location").expect("a 201 carries a Location");
-        location.rsplit('/').next().unwrap().to_owned()
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PATIENCE))
-        .build()
-        .into()
-}
-
-fn send(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<Reply, ureq::Error> {
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    if !body.is_empty() {
-        request = request.header("Content-Type", "application/json");
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let mut response = agent.run(request.body(body.to_vec()).unwrap())?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.body_mut().read_to_string()?;
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn get(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Reply {
-    send(agent, "GET", url, headers, b"").expect("an answer")
 }
 
 /// Creates a group on `server` as root.

@@ -15,8 +15,11 @@ use privgraph::graph::{CommittedBatch, Graph};
 use privgraph::watch::WatchEvent;
 use serde_json::{Value, json};
 
+mod http;
+
+use http::{PATIENCE, agent};
+
 const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
-const PATIENCE: Duration = Duration::from_secs(30);
 
 const START: &str = r#"{"version": 1,
     "users": [{"id": "u1"}, {"id": "u2"}, {"id": "u3"}],
@@ -174,14 +177,6 @@ fn tokens(dir: &Path) -> PathBuf {
     std::fs::write(&path, serde_json::to_string(&tokens).unwrap()).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PATIENCE))
-        .build()
-        .into()
 }
 
 /// Status, `X-Privgraph-Revision`, body.
