@@ -470,6 +470,27 @@ fn read_meta(tx: &Transaction<'_>) -> Result<Meta, StoreError> {
     })
 }
 
+/// A row of `SELECT revision, format, line, chain FROM batches`, borrowed.
+fn stored_batch<'a>(row: &'a rusqlite::Row<'_>) -> Result<StoredBatch<'a>, StoreError> {
+    let revision = revision_of(
+        row.get(0).map_err(|e| read_error("a batch", None, e))?,
+        "a batch",
+    )?;
+    let err = |e| read_error("a batch", Some(revision), e);
+    let bytes = |i: usize| -> Result<&'a [u8], StoreError> {
+        row.get_ref(i)
+            .map_err(err)?
+            .as_bytes()
+            .map_err(|e| err(e.into()))
+    };
+    Ok(StoredBatch {
+        revision,
+        format: row.get(1).map_err(err)?,
+        line: bytes(2)?,
+        chain: bytes(3)?,
+    })
+}
+
 impl SqliteBackend {
     /// Hands at most `limit` batches after revision `after` to `visit`, by increasing
     /// revision, from one read (batches are only ever appended, so later reads extend
@@ -495,23 +516,7 @@ impl SqliteBackend {
             .next()
             .map_err(|e| read_error("the batches", None, e))?
         {
-            let revision = revision_of(
-                row.get(0).map_err(|e| read_error("a batch", None, e))?,
-                "a batch",
-            )?;
-            let err = |e| read_error("a batch", Some(revision), e);
-            let bytes = |i: usize| -> Result<&[u8], StoreError> {
-                row.get_ref(i)
-                    .map_err(err)?
-                    .as_bytes()
-                    .map_err(|e| err(e.into()))
-            };
-            visit(StoredBatch {
-                revision,
-                format: row.get(1).map_err(err)?,
-                line: bytes(2)?,
-                chain: bytes(3)?,
-            })?;
+            visit(stored_batch(row)?)?;
         }
         Ok(())
     }
@@ -572,23 +577,7 @@ impl Backend for SqliteBackend {
             .next()
             .map_err(|e| read_error("the batches", None, e))?
         {
-            let revision = revision_of(
-                row.get(0).map_err(|e| read_error("a batch", None, e))?,
-                "a batch",
-            )?;
-            let err = |e| read_error("a batch", Some(revision), e);
-            let bytes = |i: usize| -> Result<&[u8], StoreError> {
-                row.get_ref(i)
-                    .map_err(err)?
-                    .as_bytes()
-                    .map_err(|e| err(e.into()))
-            };
-            visitor.batch(StoredBatch {
-                revision,
-                format: row.get(1).map_err(err)?,
-                line: bytes(2)?,
-                chain: bytes(3)?,
-            })?;
+            visitor.batch(stored_batch(row)?)?;
         }
         Ok(())
     }
