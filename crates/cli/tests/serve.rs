@@ -8,11 +8,10 @@
 //! `PRIVGRAPH_SERVE_CRASH_SEED=S` repeats a run (each run prints its seed).
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ use serde_json::{Value, json};
 
 mod http;
 
-use http::{PATIENCE, Reply, agent, get, send};
+use http::{PATIENCE, Reply, Served, agent, get, send};
 
 const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
 const PREFIX: &str = "/api/v3/onezone";
@@ -30,13 +29,6 @@ const PREFIX: &str = "/api/v3/onezone";
 // ---------------------------------------------------------------------------
 // A server process and a client
 // ---------------------------------------------------------------------------
-
-/// A running `privgraph serve`, killed when dropped.
-struct Served {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-}
 
 /// A store in a temporary directory, made from a snapshot.
 fn store(snapshot: &Value) -> tempfile::TempDir {
@@ -81,89 +73,9 @@ fn serve_command(data: &Path, extra: &[&str]) -> Command {
 }
 
 impl Served {
-    /// Starts a server and waits for its first stdout line.
+    /// Starts a server on the store `data` and waits until it listens.
     fn start(data: &Path, extra: &[&str]) -> Served {
-        let mut child = serve_command(data, extra).spawn().expect("privgraph runs");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
-        let mut err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
-            // Whatever stopped it: its exit status and all it wrote.
-            let _ = child.kill();
-            let status = child.wait();
-            std::thread::sleep(Duration::from_millis(200));
-            let said = stderr.lock().map(|s| s.clone()).unwrap_or_default();
-            panic!("the first stdout line is {line:?}; {status:?}; stderr: {said}");
-        };
-        let addr = addr.to_owned();
-        Served {
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn port(&self) -> u16 {
-        self.addr.rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to exit by itself; its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "the server did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.kill();
+        Served::spawn(serve_command(data, extra))
     }
 }
 

@@ -10,11 +10,10 @@
 //! loudly that they did not run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use privgraph::graph::{CommittedBatch, Graph};
@@ -22,7 +21,7 @@ use privgraph_testpg::Cluster;
 
 mod http;
 
-use http::{PATIENCE, Reply, agent, get, send};
+use http::{PATIENCE, Reply, Served, agent, get, send};
 
 const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
 
@@ -76,82 +75,16 @@ fn privgraph(args: &[&str], paths: &[&Path]) -> Output {
 // Replica processes and a client
 // ---------------------------------------------------------------------------
 
-/// A running `privgraph serve --postgres`, killed when dropped.
-struct Served {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-}
-
 impl Served {
-    /// Starts a replica of `db` and waits for its first stdout line.
+    /// Starts a replica of `db` and waits until it listens.
     fn start(db: &Database, extra: &[&str]) -> Served {
-        let mut child = Command::new(PRIVGRAPH)
+        let mut command = Command::new(PRIVGRAPH);
+        command
             .args(["serve", "--postgres", &db.url, "--listen", "127.0.0.1:0"])
             .arg("--tokens")
             .arg(&db.tokens)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("privgraph runs");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&stderr);
-        let mut err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
-            let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(100));
-            let stderr = stderr.lock().unwrap().clone();
-            panic!("the first stdout line is {line:?}; stderr: {stderr}");
-        };
-        let addr = addr.to_owned();
-        Served {
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            eprintln!(
-                "stderr of the replica on {}:\n{}",
-                self.addr,
-                self.stderr.lock().unwrap()
-            );
-        }
+            .args(extra);
+        Served::spawn(command)
     }
 }
 

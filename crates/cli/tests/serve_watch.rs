@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 mod http;
 
-use http::{PATIENCE, agent};
+use http::{PATIENCE, Served, agent};
 
 const PRIVGRAPH: &str = env!("CARGO_BIN_EXE_privgraph");
 
@@ -95,77 +95,17 @@ fn writes(round: usize) -> Vec<(&'static str, String, Value)> {
 // A server process and a client
 // ---------------------------------------------------------------------------
 
-struct Served {
-    child: Child,
-    addr: String,
-}
-
 impl Served {
-    /// Starts a server on `data`. A child process another test forks while this one's
-    /// `init` holds the store's lock inherits the lock until it executes its program,
-    /// so the server may find the store locked (exit 5) for that moment: it is
-    /// started again then.
+    /// Starts a server on `data` with the tokens file `tokens`.
     fn start(data: &Path, tokens: &Path) -> Served {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match Served::try_start(data, tokens) {
-                Ok(served) => return served,
-                Err(stderr) if stderr.contains("locked") && Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(stderr) => panic!("the server did not start; stderr: {stderr}"),
-            }
-        }
-    }
-
-    fn try_start(data: &Path, tokens: &Path) -> Result<Served, String> {
-        let mut child = Command::new(PRIVGRAPH)
+        let mut command = Command::new(PRIVGRAPH);
+        command
             .arg("serve")
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0", "--tokens"])
-            .arg(tokens)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("privgraph runs");
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        // Read on, so that the server never blocks on a full pipe; kept for a failure.
-        let (log_tx, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-            let _ = log_tx.send(text);
-        });
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(log.recv_timeout(PATIENCE).unwrap_or_default());
-        };
-        Ok(Served {
-            child,
-            addr: addr.to_owned(),
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .arg(tokens);
+        Served::spawn(command)
     }
 }
 

@@ -1,13 +1,129 @@
-//! The HTTP client side the server's process tests share: one `ureq` agent that treats
-//! every status as an answer, and the answers as status, headers and body.
+//! What the server's process tests share: a `privgraph serve` process ([`Served`]) and
+//! the client side, one `ureq` agent that treats every status as an answer, and the
+//! answers as status, headers and body.
 
 // Each test file uses the part it needs.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 /// How long a test waits for a server before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running server process, killed when dropped (its stderr printed if the test is
+/// failing).
+pub struct Served {
+    pub child: Child,
+    /// `HOST:PORT`, from its first stdout line.
+    pub addr: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// Runs `command` (a `privgraph serve …`) and waits for its first stdout line,
+    /// `listening on http://HOST:PORT`; panics with its exit status and stderr when it
+    /// does not come.
+    pub fn spawn(mut command: Command) -> Served {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("privgraph runs");
+        // Read on, so that the server never blocks on a full pipe; kept for the test.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let mut err = child.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
+        let Some(addr) = line.trim_end().strip_prefix("listening on http://") else {
+            // Whatever stopped it: its exit status and all it wrote.
+            let _ = child.kill();
+            let status = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            let said = stderr.lock().map(|s| s.clone()).unwrap_or_default();
+            panic!("the first stdout line is {line:?}; {status:?}; stderr: {said}");
+        };
+        Served {
+            addr: addr.to_owned(),
+            child,
+            stderr,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Sends signal `name` (`TERM`, `HUP`, …) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit by itself; its exit code.
+    pub fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, then reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// All it wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!("stderr of the server on {}:\n{}", self.addr, self.stderr());
+        }
+    }
+}
 
 /// An answer: status, headers, the body as text.
 #[derive(Debug)]
