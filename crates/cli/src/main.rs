@@ -437,7 +437,7 @@ impl Args for Target {
                 clap::Arg::new(info.flag)
                     .long(info.flag)
                     .value_name("ID")
-                    .help(format!("A {} id", info.name.replace('_', " ")))
+                    .help(format!("The {} id", info.name.replace('_', " ")))
                     .group("target"),
             );
         }
