@@ -3,7 +3,7 @@
 use std::fmt;
 use std::hash::BuildHasher;
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::DefaultHashBuilder;
 
 /// A map keyed by dense indices. The default hasher (foldhash, seeded per map) on
 /// purpose: with one fixed hash for every map, copying the keys of a large map into a
@@ -13,109 +13,211 @@ pub type IndexMap<V> = hashbrown::HashMap<u32, V>;
 /// A set of dense indices (or of small values made of them).
 pub type IndexSet<T = u32> = hashbrown::HashSet<T>;
 
-/// Ids up to this many bytes live inside their entry of the id index (Onezone's ids are
-/// 32 characters), so resolving one reads no other memory than the table's.
-const INLINE: usize = 34;
+/// Ids up to this many bytes live inside their slot of the id index (Onezone's ids are
+/// 32 characters); longer ones go to a side map.
+const INLINE: usize = 51;
 
-/// One id and its slot. 40 bytes: an inline id needs no pointer chase on a probe.
-#[derive(Clone)]
-enum IdEntry {
-    Inline {
-        index: u32,
-        len: u8,
-        bytes: [u8; INLINE],
-    },
-    Heap {
-        index: u32,
-        bytes: Box<[u8]>,
-    },
+/// One slot of the id index: exactly one cache line, so that resolving an id usually
+/// costs one memory access (the line its hash points at), where a table with separate
+/// control bytes costs two.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Slot {
+    /// The id's hash with its top bit set; 0 marks an empty slot. The low bits are the
+    /// slot the id hashes to (kept so that growing and deleting never rehash an id).
+    hash: u64,
+    index: u32,
+    len: u8,
+    bytes: [u8; INLINE],
 }
 
-const _: () = assert!(std::mem::size_of::<IdEntry>() == 40);
+const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
-impl IdEntry {
-    fn new(id: &[u8], index: u32) -> Self {
-        if id.len() <= INLINE {
-            let mut bytes = [0u8; INLINE];
-            bytes[..id.len()].copy_from_slice(id);
-            IdEntry::Inline {
-                index,
-                len: id.len() as u8,
-                bytes,
-            }
-        } else {
-            IdEntry::Heap {
-                index,
-                bytes: id.into(),
-            }
-        }
-    }
+const EMPTY: Slot = Slot {
+    hash: 0,
+    index: 0,
+    len: 0,
+    bytes: [0; INLINE],
+};
 
+impl Slot {
     #[inline]
-    fn bytes(&self) -> &[u8] {
-        match self {
-            IdEntry::Inline { len, bytes, .. } => &bytes[..usize::from(*len)],
-            IdEntry::Heap { bytes, .. } => bytes,
-        }
-    }
-
-    #[inline]
-    fn index(&self) -> u32 {
-        match self {
-            IdEntry::Inline { index, .. } | IdEntry::Heap { index, .. } => *index,
-        }
+    fn holds(&self, hash: u64, id: &[u8]) -> bool {
+        self.hash == hash && usize::from(self.len) == id.len() && same_bytes(&self.bytes, id)
     }
 }
 
-/// External id → slot: one hash and one probe of a table whose entries hold the ids.
+/// Whether `id` is the first `id.len()` bytes of `slot` (`id.len() <= INLINE`): two or
+/// a few overlapping word comparisons instead of a call to `memcmp`.
+#[inline]
+fn same_bytes(slot: &[u8; INLINE], id: &[u8]) -> bool {
+    let n = id.len();
+    let u64_at = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .map(|w| w.iter().fold(0u64, |a, &b| a << 8 | u64::from(b)))
+    };
+    let u32_at = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .map(|w| w.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)))
+    };
+    if n >= 8 {
+        // The last word ends with the id, overlapping the one before.
+        let mut at = 0;
+        while at + 8 < n {
+            if u64_at(slot, at) != u64_at(id, at) {
+                return false;
+            }
+            at += 8;
+        }
+        u64_at(slot, n - 8) == u64_at(id, n - 8)
+    } else if n >= 4 {
+        u32_at(slot, 0) == u32_at(id, 0) && u32_at(slot, n - 4) == u32_at(id, n - 4)
+    } else {
+        slot.iter().zip(id).all(|(a, b)| a == b)
+    }
+}
+
+/// External id → slot: open addressing with linear probing over cache-line slots, at
+/// most half full so that a probe rarely reads a second line. Hashed with foldhash,
+/// seeded per table (a caller cannot aim ids at one slot without knowing the seed).
 #[derive(Clone, Default)]
 struct IdIndex {
-    table: HashTable<IdEntry>,
+    /// A power of two long, or empty.
+    slots: Vec<Slot>,
+    /// Ids in `slots`.
+    inline: usize,
+    /// Ids longer than [`INLINE`].
+    long: hashbrown::HashMap<Box<[u8]>, u32>,
     hasher: DefaultHashBuilder,
 }
 
 impl fmt::Debug for IdIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdIndex({} ids)", self.table.len())
+        write!(f, "IdIndex({} ids)", self.len())
     }
 }
 
 impl IdIndex {
     #[inline]
     fn hash(&self, id: &[u8]) -> u64 {
-        self.hasher.hash_one(id)
+        self.hasher.hash_one(id) | 1 << 63
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
     }
 
     #[inline]
     fn get(&self, id: &str) -> Option<u32> {
         let id = id.as_bytes();
-        self.table
-            .find(self.hash(id), |entry| entry.bytes() == id)
-            .map(IdEntry::index)
+        if id.len() > INLINE {
+            return self.long.get(id).copied();
+        }
+        if self.slots.is_empty() {
+            return None;
+        }
+        let hash = self.hash(id);
+        let mask = self.mask();
+        let mut at = hash as usize & mask;
+        loop {
+            let slot = &self.slots[at];
+            if slot.holds(hash, id) {
+                return Some(slot.index);
+            }
+            if slot.hash == 0 {
+                return None;
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     fn insert(&mut self, id: &str, index: u32) {
         let id = id.as_bytes();
-        let hash = self.hash(id);
-        let hasher = &self.hasher;
-        self.table
-            .insert_unique(hash, IdEntry::new(id, index), |entry| {
-                hasher.hash_one(entry.bytes())
-            });
+        if id.len() > INLINE {
+            self.long.insert(id.into(), index);
+            return;
+        }
+        if (self.inline + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mut slot = Slot {
+            hash: self.hash(id),
+            index,
+            len: id.len() as u8,
+            bytes: [0; INLINE],
+        };
+        slot.bytes[..id.len()].copy_from_slice(id);
+        self.place(slot);
+        self.inline += 1;
+    }
+
+    /// Puts `slot` in the first empty slot from its home (the caller made room).
+    fn place(&mut self, slot: Slot) {
+        let mask = self.mask();
+        let mut at = slot.hash as usize & mask;
+        while self.slots[at].hash != 0 {
+            at = (at + 1) & mask;
+        }
+        self.slots[at] = slot;
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; capacity]);
+        for slot in old.into_iter().filter(|slot| slot.hash != 0) {
+            self.place(slot);
+        }
     }
 
     fn remove(&mut self, id: &str) {
         let id = id.as_bytes();
-        if let Ok(entry) = self
-            .table
-            .find_entry(self.hash(id), |entry| entry.bytes() == id)
-        {
-            entry.remove();
+        if id.len() > INLINE {
+            self.long.remove(id);
+            return;
         }
+        if self.slots.is_empty() {
+            return;
+        }
+        let hash = self.hash(id);
+        let mask = self.mask();
+        let mut hole = hash as usize & mask;
+        loop {
+            let slot = &self.slots[hole];
+            if slot.holds(hash, id) {
+                break;
+            }
+            if slot.hash == 0 {
+                return;
+            }
+            hole = (hole + 1) & mask;
+        }
+        self.inline -= 1;
+        // Backward shift: move up every later slot of the run that may live in the hole
+        // (its home is not cyclically within (hole, at]), so no probe meets a gap.
+        let mut at = hole;
+        loop {
+            at = (at + 1) & mask;
+            let slot = self.slots[at];
+            if slot.hash == 0 {
+                break;
+            }
+            let home = slot.hash as usize & mask;
+            let stays = if hole <= at {
+                hole < home && home <= at
+            } else {
+                hole < home || home <= at
+            };
+            if !stays {
+                self.slots[hole] = slot;
+                hole = at;
+            }
+        }
+        self.slots[hole] = EMPTY;
     }
 
     fn len(&self) -> usize {
-        self.table.len()
+        self.inline + self.long.len()
     }
 }
 
@@ -272,5 +374,80 @@ impl<N, H: Default> Slab<N, H> {
 
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Inserts and removes ids of every length class (short, word-sized, longest inline,
+    /// long) in an order that makes long probe runs and wrap-arounds, checking every id
+    /// against a model after each step.
+    #[test]
+    fn id_index_agrees_with_a_map_through_inserts_and_removals() {
+        let mut index = IdIndex::default();
+        let mut model: HashMap<String, u32> = HashMap::new();
+        let id_of = |i: u32| match i % 4 {
+            0 => format!("{i}"),
+            1 => format!("id-{i:08}"),
+            2 => format!("{i:0>width$}", width = INLINE),
+            _ => format!("{i:0>width$}", width = INLINE + 1),
+        };
+        // A deterministic shuffle of inserts and removals.
+        let mut state = 0x9e37_79b9_u32;
+        for step in 0..4000u32 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let id = id_of(state % 600);
+            if let Some(&index_of) = model.get(&id) {
+                if step % 3 != 0 {
+                    index.remove(&id);
+                    model.remove(&id);
+                } else {
+                    assert_eq!(index.get(&id), Some(index_of));
+                }
+            } else {
+                index.insert(&id, step);
+                model.insert(id, step);
+            }
+            assert_eq!(index.len(), model.len());
+            if step % 97 == 0 {
+                for i in 0..600 {
+                    let id = id_of(i);
+                    assert_eq!(index.get(&id), model.get(&id).copied(), "id {id}");
+                }
+            }
+        }
+        for i in 0..600 {
+            let id = id_of(i);
+            assert_eq!(index.get(&id), model.get(&id).copied(), "id {id}");
+        }
+    }
+
+    #[test]
+    fn ids_differing_only_in_their_last_byte_or_length_are_told_apart() {
+        let mut index = IdIndex::default();
+        let ids = [
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+        ];
+        for (i, id) in ids.iter().enumerate() {
+            index.insert(id, i as u32);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.get(id), Some(i as u32), "{id}");
+        }
+        assert_eq!(index.get(""), None);
+        assert_eq!(index.get("abcdefgj"), None);
+        assert_eq!(index.get("b"), None);
     }
 }
