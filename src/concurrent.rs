@@ -52,6 +52,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
+use arc_swap::cache::Cache;
 use serde_json::Value;
 
 use crate::graph::apply::Undo;
@@ -163,6 +164,37 @@ impl Reader {
         result
     }
 
+    /// A handle for a run of checks on one thread: each check sees the graph published
+    /// at that moment, as through the reader, but costs one plain atomic load instead of
+    /// a reader's registration and release (which also keep a processor from overlapping
+    /// consecutive checks). Its methods take `&mut self`; make one per thread.
+    ///
+    /// It holds the copy it checked last until its next check or its drop, as a
+    /// [`ReadGuard`] would: the writer's next write after a publish waits until every
+    /// checker has checked once more or been dropped. So keep one only while it checks
+    /// (a request, a batch of work), not in an idle thread.
+    ///
+    /// ```
+    /// use privgraph::concurrent::Writer;
+    /// use privgraph::graph::{Change, Graph, Group, MemberType, TargetKind, User};
+    /// use privgraph::privileges::GroupPrivileges as G;
+    /// let mut graph = Graph::new();
+    /// let (u, g) = (graph.create::<User>("u1")?, graph.create::<Group>("g1")?);
+    /// let mut writer = Writer::new(graph);
+    /// let reader = writer.reader();
+    /// let mut checker = reader.checker();
+    /// assert!(!checker.has_privilege(u, g, G::GROUP_VIEW));
+    /// writer.commit_changes(vec![Change::AddMember { kind: TargetKind::Group,
+    ///     id: "g1".into(), member_type: MemberType::User, member_id: "u1".into(),
+    ///     privileges: G::GROUP_VIEW.into() }])?;
+    /// assert!(checker.has_privilege(u, g, G::GROUP_VIEW));
+    /// assert_eq!(checker.graph().revision(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checker(&self) -> Checker<'_> {
+        Checker(Cache::new(&self.shared.current))
+    }
+
     /// [`Graph::has_privilege`] on the published graph.
     #[inline]
     pub fn has_privilege<M: MemberKind, T: Target>(
@@ -189,6 +221,47 @@ impl Reader {
             .current
             .load()
             .has_privilege_by_id::<M, P>(member, target, privileges)
+    }
+}
+
+/// A reader's handle for a run of checks on one thread; see [`Reader::checker`].
+pub struct Checker<'r>(Cache<&'r ArcSwap<Graph>, Arc<Graph>>);
+
+impl Checker<'_> {
+    /// The graph published now (the one every check through this handle reads until the
+    /// next publish).
+    #[inline]
+    pub fn graph(&mut self) -> &Graph {
+        self.0.load()
+    }
+
+    /// [`Graph::has_privilege`] on the published graph.
+    #[inline]
+    pub fn has_privilege<M: MemberKind, T: Target>(
+        &mut self,
+        member: Key<M>,
+        target: Key<T>,
+        privileges: T::Privileges,
+    ) -> bool {
+        self.graph().has_privilege(member, target, privileges)
+    }
+
+    /// [`Graph::has_privilege_by_id`] on the published graph.
+    #[inline]
+    pub fn has_privilege_by_id<M: MemberKind, P: TargetVocabulary>(
+        &mut self,
+        member: &str,
+        target: &str,
+        privileges: P,
+    ) -> bool {
+        self.graph()
+            .has_privilege_by_id::<M, P>(member, target, privileges)
+    }
+}
+
+impl std::fmt::Debug for Checker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Checker")
     }
 }
 

@@ -204,3 +204,26 @@ fn keys_from_a_reader_stay_valid_across_publishes() {
     writer.commit(group_out()).unwrap();
     assert!(!reader.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
 }
+
+/// A checker sees each publish at its next check and lets go of the copy it read
+/// before: the writer's next write, which needs that copy back, goes through (it would
+/// wait forever for a checker still holding it).
+#[test]
+fn a_checker_follows_publishes_and_releases_the_copy_it_left() {
+    let mut writer = Writer::new(start());
+    let reader = writer.reader();
+    let mut checker = reader.checker();
+    let u0 = reader.read().key::<User>("u0").unwrap();
+    let hs = reader.read().key::<HandleService>("hs").unwrap();
+    assert!(!checker.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
+    for batch in group_in(usize::MAX) {
+        writer.commit(batch).unwrap();
+        assert_eq!(checker.graph().revision(), writer.graph().revision());
+    }
+    assert!(checker.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
+    assert!(checker.has_privilege_by_id::<User, _>("u0", "hs", HS::HANDLE_SERVICE_VIEW));
+    writer.commit(group_out()).unwrap();
+    assert!(!checker.has_privilege(u0, hs, HS::HANDLE_SERVICE_VIEW));
+    assert!(!checker.has_privilege_by_id::<User, _>("u0", "hs", HS::HANDLE_SERVICE_VIEW));
+    assert_eq!(checker.graph().revision(), reader.revision());
+}
