@@ -58,7 +58,8 @@ impl<P: Copy> EffUsers<P> {
         eff
     }
 
-    fn insert_new(&mut self, user: u32, privileges: P) {
+    /// Inserts `user`, which is not an effective member yet.
+    pub fn insert_new(&mut self, user: u32, privileges: P) {
         let hasher = &self.hasher;
         let entry = EffUser {
             user: user.to_ne_bytes(),

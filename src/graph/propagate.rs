@@ -64,7 +64,27 @@ impl Graph {
     }
 
     /// True when `u` was not an effective member of `t` before.
+    ///
+    /// For a group, whether `u` is new there is asked of `u`'s effective groups (which
+    /// mirror the groups' effective users), not of the group's table: that set is small
+    /// and stays in cache while one user's gains spread, so what to visit next does not
+    /// wait for the table's cache miss, and the processor overlaps the misses of the
+    /// groups along the way. The table is then written without a search for `u`.
     fn user_gain<T: Target>(&mut self, t: u32, u: u32, contribution: T::Privileges) -> bool {
+        if T::TARGET == TargetKind::Group {
+            let entered = self.users.node_mut(u).eff_groups.insert(t);
+            let eff = T::eff_mut(self, t);
+            if entered {
+                debug_assert!(
+                    !eff.contains(u),
+                    "user {u} in group {t} but not in its groups"
+                );
+                eff.insert_new(u, contribution);
+            } else if let Some(privileges) = eff.get_mut(u) {
+                privileges.insert(contribution);
+            }
+            return entered;
+        }
         let (privileges, entered) = T::eff_mut(self, t).get_or_insert(u, contribution);
         privileges.insert(contribution);
         entered
@@ -78,9 +98,8 @@ impl Graph {
             let parents: SmallVec<[u32; 8]> = group.side.groups.iter().copied().collect();
             let resources: SmallVec<[TargetRef; 8]> =
                 group.side.resources.iter().copied().collect();
-            let user = self.users.node_mut(u);
-            user.eff_groups.insert(g);
-            user.eff_oz.insert(oz);
+            // `u` is in `g`'s effective users and `g` in `u`'s effective groups already.
+            self.users.node_mut(u).eff_oz.insert(oz);
             for p in parents {
                 let contribution = self.groups.node(p).members.groups[&g];
                 if self.user_gain::<Group>(p, u, contribution) {
