@@ -58,6 +58,13 @@ impl<P: Copy> EffUsers<P> {
         eff
     }
 
+    /// Makes room for `additional` more users without growing again.
+    pub fn reserve(&mut self, additional: usize) {
+        let hasher = &self.hasher;
+        self.table
+            .reserve(additional, |e| hasher.hash_one(e.user()));
+    }
+
     /// Inserts `user`, which is not an effective member yet.
     pub fn insert_new(&mut self, user: u32, privileges: P) {
         let hasher = &self.hasher;

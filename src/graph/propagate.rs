@@ -55,6 +55,10 @@ impl Graph {
         contribution: T::Privileges,
     ) {
         let mut entered = Vec::new();
+        if users.len() > 1 {
+            // A group's users arriving at once: grow the table once, not by doublings.
+            T::eff_mut(self, t).reserve(users.len());
+        }
         for &u in users {
             if self.user_gain::<T>(t, u, contribution) && T::TARGET == TargetKind::Group {
                 entered.push((u, t));
