@@ -78,9 +78,11 @@ fn same_bytes(slot: &[u8; INLINE], id: &[u8]) -> bool {
 }
 
 /// External id → slot: open addressing with linear probing over cache-line slots, at
-/// most half full so that a probe rarely reads a second line. Hashed with foldhash,
-/// seeded per table (a caller cannot aim ids at one slot without knowing the seed).
-#[derive(Clone, Default)]
+/// most half full so that a probe rarely reads a second line. Seeded per table (a
+/// caller cannot aim ids at one slot without knowing the seeds): ids up to 16 bytes are
+/// hashed by one folded multiply of their first and last words with the seeds (what
+/// foldhash does for short input, without its per-call setup), longer ones by foldhash.
+#[derive(Clone)]
 struct IdIndex {
     /// A power of two long, or empty.
     slots: Vec<Slot>,
@@ -89,6 +91,54 @@ struct IdIndex {
     /// Ids longer than [`INLINE`].
     long: hashbrown::HashMap<Box<[u8]>, u32>,
     hasher: DefaultHashBuilder,
+    seeds: [u64; 2],
+}
+
+impl Default for IdIndex {
+    fn default() -> Self {
+        let hasher = DefaultHashBuilder::default();
+        let seeds = [hasher.hash_one(0u64), hasher.hash_one(1u64)];
+        IdIndex {
+            slots: Vec::new(),
+            inline: 0,
+            long: hashbrown::HashMap::default(),
+            hasher,
+            seeds,
+        }
+    }
+}
+
+/// The high and low halves of the 128-bit product, xored.
+#[inline]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// The first and last (overlapping) words of an id of at most 16 bytes, little-endian.
+#[inline]
+fn short_words(id: &[u8]) -> (u64, u64) {
+    let n = id.len();
+    let u64_at = |at: usize| {
+        id.get(at..at + 8).map_or(0, |w| {
+            w.iter().rev().fold(0u64, |a, &b| a << 8 | u64::from(b))
+        })
+    };
+    let u32_at = |at: usize| {
+        id.get(at..at + 4).map_or(0, |w| {
+            w.iter().rev().fold(0u64, |a, &b| a << 8 | u64::from(b))
+        })
+    };
+    if n >= 8 {
+        (u64_at(0), u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else if n > 0 {
+        let byte = |at: usize| id.get(at).map_or(0, |&b| u64::from(b));
+        (byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16, 0)
+    } else {
+        (0, 0)
+    }
 }
 
 impl fmt::Debug for IdIndex {
@@ -100,7 +150,16 @@ impl fmt::Debug for IdIndex {
 impl IdIndex {
     #[inline]
     fn hash(&self, id: &[u8]) -> u64 {
-        self.hasher.hash_one(id) | 1 << 63
+        let hash = if id.len() <= 16 {
+            let (first, last) = short_words(id);
+            folded_multiply(
+                first ^ self.seeds[0],
+                last ^ self.seeds[1] ^ id.len() as u64,
+            )
+        } else {
+            self.hasher.hash_one(id)
+        };
+        hash | 1 << 63
     }
 
     #[inline]
