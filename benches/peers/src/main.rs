@@ -12,6 +12,8 @@
 //! - `--rounds N` (default 5): passes over the query list per engine, interleaved (round
 //!   1 of every engine, then round 2 of every engine, …) so that a change of the
 //!   machine's load hits every engine alike; more rounds give steadier medians;
+//! - `--builds N` (default 3): fresh child processes per engine for build time and
+//!   memory, interleaved the same way; the median is reported;
 //! - `--quick`: only privgraph and the two floors (no naive search, cedar or casbin).
 //!
 //! Check latency: queries are timed in batches (one `Instant` pair per batch); the
@@ -452,9 +454,6 @@ m = r.obj == p.obj && r.act == p.act && g(r.sub, p.sub)
 
 // ----- the run -----------------------------------------------------------------------
 
-/// Child processes per (engine, graph) for build time and memory.
-const BUILD_RUNS: usize = 3;
-
 /// Engines built in child processes, in report order.
 const ENGINES: [&str; 7] = [
     "privgraph",
@@ -498,7 +497,8 @@ fn child(engine: &str, size: Size) {
 }
 
 /// Runs one check path for a while and nothing else, for a profiler (`perf record`):
-/// `keys`, `ids`, `reader-keys`, `reader-ids`, `floor` or `two-map`.
+/// `keys`, `ids`, `reader-keys`, `reader-ids`, `checker-keys`, `checker-ids`, `floor` or
+/// `two-map`.
 fn profile(path: &str, size: Size) {
     let d = generator::generate(size, generator::SEED);
     let queries = generator::queries(size, 1_000_000, generator::SEED);
@@ -551,6 +551,20 @@ fn profile(path: &str, size: Size) {
                 let (u, s, p, _) = &ids[i];
                 reader.has_privilege_by_id::<User, _>(u, s, *p)
             }),
+            "checker-keys" => {
+                let mut checker = reader.checker();
+                samples.round(|i| {
+                    let (u, s, p) = keyed[i];
+                    checker.has_privilege(u, s, p)
+                })
+            }
+            "checker-ids" => {
+                let mut checker = reader.checker();
+                samples.round(|i| {
+                    let (u, s, p, _) = &ids[i];
+                    checker.has_privilege_by_id::<User, _>(u, s, *p)
+                })
+            }
             "floor" => samples.round(|i| floor.check(queries[i])),
             "two-map" => samples.round(|i| {
                 let (u, s, _, bit) = &ids[i];
@@ -615,6 +629,7 @@ struct Plan {
 /// Options of the run.
 struct Options {
     rounds: usize,
+    builds: usize,
     quick: bool,
 }
 
@@ -639,36 +654,44 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         load_average()
     );
 
-    let mut builds: StdHashMap<&str, Build> = StdHashMap::new();
-    for engine in ENGINES {
-        let wanted = match engine {
+    let wanted: Vec<&str> = ENGINES
+        .into_iter()
+        .filter(|&engine| match engine {
             "naive" => !options.quick,
             "cedar" => plan.cedar > 0 && !options.quick,
             "casbin" => plan.casbin > 0 && !options.quick,
             _ => true,
-        };
-        if wanted {
-            // Three fresh processes; the one with the median build time is reported.
-            let mut runs: Vec<Build> = (0..BUILD_RUNS)
-                .map(|_| build_in_child(engine, plan.name))
-                .collect();
-            runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-            let b = runs[runs.len() / 2];
-            eprintln!(
-                "  built {engine} ({}) in {BUILD_RUNS} child processes: {} s; median {:.2} s, \
-                 peak +{:.0} MB, resident after +{:.0} MB (load average {})",
-                plan.name,
-                runs.iter()
-                    .map(|r| format!("{:.2}", r.seconds))
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-                b.seconds,
-                b.peak_mb,
-                b.rss_mb,
-                load_average()
-            );
-            builds.insert(engine, b);
+        })
+        .collect();
+    // Fresh processes, interleaved (one build of every engine, then the next round) so
+    // that a change of the machine's load hits every engine alike; the median build
+    // time of each engine is reported.
+    let mut runs: Vec<Vec<Build>> = vec![Vec::new(); wanted.len()];
+    for _ in 0..options.builds {
+        for (engine, runs) in wanted.iter().zip(&mut runs) {
+            runs.push(build_in_child(engine, plan.name));
         }
+    }
+    let mut builds: StdHashMap<&str, Build> = StdHashMap::new();
+    for (engine, mut runs) in wanted.into_iter().zip(runs) {
+        let times = runs
+            .iter()
+            .map(|r| format!("{:.2}", r.seconds))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        let b = runs[runs.len() / 2];
+        eprintln!(
+            "  built {engine} ({}) in {} child processes: {times} s; median {:.2} s, \
+             peak +{:.0} MB, resident after +{:.0} MB (load average {})",
+            plan.name,
+            runs.len(),
+            b.seconds,
+            b.peak_mb,
+            b.rss_mb,
+            load_average()
+        );
+        builds.insert(engine, b);
     }
 
     let sets = generator::hs_sets();
@@ -763,9 +786,12 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         "privgraph has_privilege_by_id",
         "Reader::has_privilege (keys)",
         "Reader::has_privilege_by_id",
+        "Checker::has_privilege (keys)",
+        "Checker::has_privilege_by_id",
         "flat lookup (floor)",
         "two-map floor (2 String maps + probe)",
     ];
+    let mut checker = reader.checker();
     let mut samples: Vec<Samples> = names.iter().map(|_| Samples::new(n, 1000)).collect();
     for _ in 0..options.rounds {
         samples[0].round(|i| {
@@ -784,14 +810,23 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
             let (u, s, p, _) = &ids[i];
             reader.has_privilege_by_id::<User, _>(u, s, *p)
         });
-        samples[4].round(|i| floor.check(queries[i]));
+        samples[4].round(|i| {
+            let (u, s, p) = keyed[i];
+            checker.has_privilege(u, s, p)
+        });
         samples[5].round(|i| {
+            let (u, s, p, _) = &ids[i];
+            checker.has_privilege_by_id::<User, _>(u, s, *p)
+        });
+        samples[6].round(|i| floor.check(queries[i]));
+        samples[7].round(|i| {
             let (u, s, _, bit) = &ids[i];
             two_map.check(u, s, *bit)
         });
     }
+    drop(checker);
 
-    let floor_answers = samples[4].answers.clone();
+    let floor_answers = samples[6].answers.clone();
     let mut rows = Vec::new();
     let mut compare = |engine: &str, answers: &[bool], ns: f64, build: Option<Build>| {
         let bad = answers
@@ -818,6 +853,8 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
     let fast_builds = [
         build_of("privgraph"),
         build_of("privgraph-snapshot"),
+        None,
+        None,
         None,
         None,
         build_of("floor"),
@@ -959,6 +996,7 @@ fn main() -> ExitCode {
     }
     let mut options = Options {
         rounds: 5,
+        builds: 3,
         quick: false,
     };
     let mut only: Option<String> = None;
@@ -972,9 +1010,18 @@ fn main() -> ExitCode {
                     .filter(|&n| n > 0)
                     .expect("--rounds takes a positive number");
             }
+            "--builds" => {
+                options.builds = rest
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .expect("--builds takes a positive number");
+            }
             "--quick" => options.quick = true,
             "small" | "large" => only = Some(arg.clone()),
-            other => panic!("unknown argument {other} (small, large, --rounds N, --quick)"),
+            other => {
+                panic!("unknown argument {other} (small, large, --rounds N, --builds N, --quick)")
+            }
         }
     }
 
@@ -1016,10 +1063,11 @@ fn main() -> ExitCode {
     println!(
         "Check ns = median over batches of the mean per check (batches of 1,000, every \
          round; 100 for the naive search, 50 for cedar, 1 for casbin, one round). Build s \
-         and memory: three child processes per engine (median build time reported); peak \
+         and memory: {} child processes per engine, interleaved (median build time reported); peak \
          MB = VmHWM growth during the build, after MB = VmRSS after it minus VmHWM before \
          it. privgraph builds through the graph API; privgraph-snapshot (the row of \
-         has_privilege_by_id) loads the same graph from its snapshot."
+         has_privilege_by_id) loads the same graph from its snapshot.",
+        options.builds
     );
     let mut disagreements = 0;
     for plan in &plans {
