@@ -43,9 +43,10 @@
 //!
 //! Two copies of the graph (twice the memory of one). A check through a reader is the
 //! check on [`Graph`] plus one atomic load and its release; it allocates nothing once a
-//! thread has read once. A write applies its batch twice (once to each copy), the
-//! second time just before the writer's next write, after the readers of that copy
-//! have moved on.
+//! thread has read once. Through a [`Checker`] (one per thread, see
+//! [`Reader::checker`]) it is the check plus one plain atomic load. A write applies its
+//! batch twice (once to each copy), the second time just before the writer's next
+//! write, after the readers of that copy have moved on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
