@@ -3,9 +3,10 @@
 //! A [`Graph`] holds entities of every [`EntityKind`]: users, groups, spaces, shares,
 //! handle services, handles, harvesters and the other resource kinds. Users and groups
 //! are *members* of *targets* ([`TargetKind`]: groups and the resource kinds), each
-//! direct membership carrying a set of the target's privileges; groups nest (child → parent) and stay acyclic. Members
-//! join with [`Graph::add_member`], groups join groups with [`Graph::nest`], whose
-//! [`Child`] and [`Parent`] arguments cannot be swapped silently.
+//! direct membership carrying a set of the target's privileges; groups nest (child →
+//! parent) and stay acyclic. Members join with [`Graph::add_member`], groups join groups
+//! with [`Graph::nest`], whose [`Child`] and [`Parent`] arguments cannot be swapped
+//! silently.
 //!
 //! Effective relations follow Onezone's rule: a member's effective privileges in a
 //! target are its direct ones there ∪ the direct privileges there of every direct member
@@ -103,17 +104,20 @@ pub const MAX_ID_LEN: usize = 256;
 /// Defines [`Graph`], one slab per kind, and the constructors that name every slab.
 macro_rules! graph {
     ([] all { $($Kind:ident $field:ident;)+ } targets $targets:tt plain $plain:tt) => {
+        // The marker type of every kind.
         pub use kinds::{$($Kind),+};
 
         /// The membership graph. See the [module documentation](self).
         ///
-        /// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph made
-        /// by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh one, so it
-        /// refuses the keys of every other graph, including the graph it was cloned from.
+        /// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph
+        /// made by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh
+        /// one, so it refuses the keys of every other graph, including the graph it was
+        /// cloned from.
         ///
-        /// Equality is semantic (see [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two
-        /// graphs are equal when they hold the same entities and relations, whatever their
-        /// identities and the order the entities were created in.
+        /// Equality is semantic (see
+        /// [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two graphs are equal when
+        /// they hold the same entities and relations, whatever their identities and the
+        /// order the entities were created in.
         #[derive(Debug)]
         pub struct Graph {
             identity: kinds::Identity,
@@ -127,36 +131,37 @@ macro_rules! graph {
         }
 
         impl Graph {
-                /// An empty graph.
-                ///
-                /// ```
-                /// use privgraph::graph::{Graph, User};
-                /// assert_eq!(Graph::new().len::<User>(), 0);
-                /// ```
-                pub fn new() -> Self {
-                    Graph {
-                        identity: kinds::Identity::mint(),
-                        $($field: Slab::default(),)+
-                        revision: 0,
-                        owner_journal: None,
-                    }
+            /// An empty graph.
+            ///
+            /// ```
+            /// use privgraph::graph::{Graph, User};
+            /// assert_eq!(Graph::new().len::<User>(), 0);
+            /// ```
+            pub fn new() -> Self {
+                Graph {
+                    identity: kinds::Identity::mint(),
+                    $($field: Slab::default(),)+
+                    revision: 0,
+                    owner_journal: None,
                 }
+            }
 
-                /// A copy that keeps this graph's identity, so keys issued by either work on both
-                /// while both receive the same mutations (the two copies concurrent readers keep).
-                /// The public [`Clone`] mints a new identity instead.
-                pub(crate) fn duplicate(&self) -> Graph {
-                    Graph {
-                        identity: self.identity,
-                        $($field: self.$field.clone(),)+
-                        revision: self.revision,
-                        owner_journal: None,
-                    }
+            /// A copy that keeps this graph's identity, so keys issued by either work on both
+            /// while both receive the same mutations (the two copies concurrent readers keep).
+            /// The public [`Clone`] mints a new identity instead.
+            pub(crate) fn duplicate(&self) -> Graph {
+                Graph {
+                    identity: self.identity,
+                    $($field: self.$field.clone(),)+
+                    revision: self.revision,
+                    owner_journal: None,
                 }
+            }
         }
     };
 }
 for_each_kind!(graph);
+
 fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
     let problem = if id.is_empty() {
         IdProblem::Empty
