@@ -61,6 +61,8 @@ use super::slab::Slab;
 /// `Kind => field: Privileges, SnapshotEntry, names(..)`. `names` are the [`KindInfo`]
 /// fields in order; `field` is the graph's slab and the snapshot's section in snake
 /// case.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! kind_table {
     ($($callback:ident)::+ [$($args:tt)*]) => {
         $($callback)::+! {
@@ -122,15 +124,19 @@ macro_rules! kind_table {
 ///   name.
 ///
 /// Kinds are marker types of `crate::graph`.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! for_each_kind {
     ($($callback:ident)::+ $([$($args:tt)*])?) => {
-        $crate::graph::kind_table! {
-            $crate::graph::kind_views [[$($callback)::+] $($($args)*)?]
+        $crate::kind_table! {
+            $crate::kind_views [[$($callback)::+] $($($args)*)?]
         }
     };
 }
 
 /// The views of [`for_each_kind!`], made from the table.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! kind_views {
     (
         [[$($callback:ident)::+] $($args:tt)*]
@@ -207,6 +213,22 @@ macro_rules! kinds {
                 }
             }
 
+            /// Whether entities of the kind are created from an id alone (the kind
+            /// implements [`Independent`]): every kind but shares and handles, which
+            /// belong to other entities.
+            ///
+            /// ```
+            /// use privgraph::graph::EntityKind;
+            /// assert!(EntityKind::Cluster.is_independent());
+            /// assert!(!EntityKind::Handle.is_independent());
+            /// ```
+            pub const fn is_independent(self) -> bool {
+                match self {
+                    $(EntityKind::$Kind => kinds!(@independent $($new)?),)+
+                    $(EntityKind::$Plain => true,)*
+                }
+            }
+
             /// The kind as a target kind, when entities of it have members.
             ///
             /// ```
@@ -272,6 +294,8 @@ macro_rules! kinds {
         }
     };
     (@target $Target:ident) => { Some(TargetKind::$Target) };
+    (@independent $new:ident) => { true };
+    (@independent) => { false };
     (@target) => { None };
     (@marker
         $(#[$doc:meta])*
@@ -355,16 +379,51 @@ macro_rules! kinds {
 }
 
 /// Runs `$body` with `$T` bound to the marker type of the [`TargetKind`] `$kind`: the
-/// one table from runtime target kinds to generic code, shared by every layer.
+/// one table from runtime target kinds to generic code, shared by every layer and open to
+/// users (the `match` it expands to names every target kind, so a new kind needs no
+/// edit).
+///
+/// `$body` is compiled once per kind, with `$T` a type alias of that kind's marker type
+/// (it implements [`Target`](crate::graph::Target)).
+///
+/// ```
+/// use privgraph::graph::{Graph, TargetKind, User};
+/// use privgraph::privileges::Privileges;
+///
+/// /// How many privileges a member of `kind` can hold.
+/// fn vocabulary_size(kind: TargetKind) -> usize {
+///     privgraph::with_target_kind!(kind, T => {
+///         <<T as privgraph::graph::Target>::Privileges as Privileges>::NAMES.len()
+///     })
+/// }
+/// assert_eq!(vocabulary_size(TargetKind::Handle), 3);
+///
+/// // Typed calls on a kind known at run time only.
+/// let mut graph = privgraph::snapshot::load(
+///     r#"{"version": 1, "users": [{"id": "u"}], "clusters": [{"id": "c"}]}"#,
+/// )?;
+/// let user = graph.key::<User>("u").unwrap();
+/// let kind = TargetKind::from_name("cluster").unwrap();
+/// let members = privgraph::with_target_kind!(kind, T => {
+///     let target = graph.key::<T>("c").unwrap();
+///     graph.add_member(target, user, Default::default())?;
+///     graph.direct_members::<User, T>(target).len()
+/// });
+/// assert_eq!(members, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[macro_export]
 macro_rules! with_target_kind {
     ($kind:expr, $T:ident => $body:expr) => {
-        $crate::graph::for_each_kind! {
-            $crate::graph::target_arms [$kind, $T => $body]
+        $crate::for_each_kind! {
+            $crate::target_arms [$kind, $T => $body]
         }
     };
 }
 
 /// The `match` of [`with_target_kind!`].
+#[doc(hidden)]
+#[macro_export]
 macro_rules! target_arms {
     ([$kind:expr, $T:ident => $body:expr] all $all:tt targets { $($Target:ident;)+ } plain $plain:tt) => {
         match $kind {
@@ -378,16 +437,36 @@ macro_rules! target_arms {
     };
 }
 
-/// Runs `$body` with `$K` bound to the marker type of the [`EntityKind`] `$kind`.
+/// Runs `$body` with `$K` bound to the marker type of the [`EntityKind`] `$kind` (it
+/// implements [`Kind`](crate::graph::Kind)); see [`with_target_kind!`].
+///
+/// ```
+/// use privgraph::graph::{EntityKind, Graph, Space};
+///
+/// let mut graph = Graph::new();
+/// let space = graph.create::<Space>("s")?;
+/// graph.create_share("sh", space)?;
+/// let ids: Vec<String> = EntityKind::ALL
+///     .into_iter()
+///     .flat_map(|kind| privgraph::with_entity_kind!(kind, K => {
+///         graph.keys::<K>().into_iter().filter_map(|key| graph.id(key).map(str::to_owned)).collect::<Vec<_>>()
+///     }))
+///     .collect();
+/// assert_eq!(ids, ["s", "sh"]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[macro_export]
 macro_rules! with_entity_kind {
     ($kind:expr, $K:ident => $body:expr) => {
-        $crate::graph::for_each_kind! {
-            $crate::graph::entity_arms [$kind, $K => $body]
+        $crate::for_each_kind! {
+            $crate::entity_arms [$kind, $K => $body]
         }
     };
 }
 
 /// The `match` of [`with_entity_kind!`].
+#[doc(hidden)]
+#[macro_export]
 macro_rules! entity_arms {
     ([$kind:expr, $K:ident => $body:expr] all { $($Kind:ident $field:ident;)+ } targets $targets:tt plain $plain:tt) => {
         match $kind {
@@ -401,37 +480,107 @@ macro_rules! entity_arms {
     };
 }
 
-/// A `match` on an [`EntityKind`] whose arms name the special kinds (see
-/// [`kind_table!`]) and whose last arm, `plain T => body`, runs `body` with `T` bound to
-/// the marker type of each plain kind. A special kind left out is a compile error; a
-/// plain kind needs nothing.
+/// A `match` on an [`EntityKind`] whose arms name the *special* kinds (users, groups,
+/// spaces, shares, handle services, handles, harvesters: the kinds with relations or
+/// rules of their own) and whose last arm, `plain K => body`, runs `body` with `K`
+/// bound to the marker type of each *plain* kind (a target whose members hold one
+/// vocabulary and nothing else, like clusters). A special kind left out is a compile
+/// error; a new plain kind needs no edit.
 ///
-/// ```ignore
-/// match_kind!(kind, {
-///     User => ...,
-///     Share | Handle => ...,
-///     ...
-/// }, plain T => graph.create::<T>(id))
+/// Every special arm ends with a comma.
+///
 /// ```
+/// use privgraph::graph::{EntityKind, Graph, GraphError};
+///
+/// /// Creates an entity of a kind created from an id alone.
+/// fn create(graph: &mut Graph, kind: EntityKind, id: &str) -> Result<bool, GraphError> {
+///     use privgraph::graph::{Group, HandleService, Harvester, Space, User};
+///     Ok(privgraph::match_kind!(kind, {
+///         User => graph.create::<User>(id).is_ok(),
+///         Group => graph.create::<Group>(id).is_ok(),
+///         Space => graph.create::<Space>(id).is_ok(),
+///         HandleService => graph.create::<HandleService>(id).is_ok(),
+///         Harvester => graph.create::<Harvester>(id).is_ok(),
+///         Share | Handle => false,
+///     }, plain K => graph.create::<K>(id).is_ok()))
+/// }
+/// let mut graph = Graph::new();
+/// assert!(create(&mut graph, EntityKind::AtmInventory, "ai")?);
+/// assert!(!create(&mut graph, EntityKind::Share, "sh")?);
+/// assert_eq!(graph.len_of(EntityKind::AtmInventory), 1);
+/// # Ok::<(), GraphError>(())
+/// ```
+#[macro_export]
 macro_rules! match_kind {
     ($kind:expr, { $($($Special:ident)|+ => $arm:expr,)+ }, plain $T:ident => $body:expr) => {
-        $crate::graph::for_each_kind! {
-            $crate::graph::match_kind_arms [$kind; $($($Special)|+ => $arm,)+; $T => $body]
+        $crate::for_each_kind! {
+            $crate::match_kind_arms [EntityKind $kind; $($($Special)|+ => $arm,)+; $T => $body]
         }
     };
 }
 
-/// The `match` of [`match_kind!`].
+/// [`match_kind!`] on a [`TargetKind`]: arms name the special target kinds (groups,
+/// spaces, handle services, handles, harvesters), `plain T => body` runs for each plain
+/// kind with `T` bound to its marker type.
+///
+/// ```
+/// use privgraph::graph::{Graph, GraphError, Group, Key, TargetKind};
+///
+/// /// Makes `group` a direct member of target `id` of `kind`: a nesting in groups.
+/// fn add_group(graph: &mut Graph, kind: TargetKind, id: &str, group: Key<Group>) -> Result<(), GraphError> {
+///     use privgraph::graph::{Child, Handle, HandleService, Harvester, Parent, Space};
+///     fn by_member<T: privgraph::graph::Target>(graph: &mut Graph, id: &str, group: Key<Group>) -> Result<(), GraphError>
+///     where
+///         Group: privgraph::graph::MemberOf<T>,
+///     {
+///         match graph.key::<T>(id) {
+///             Some(target) => graph.add_member(target, group, Default::default()),
+///             None => Ok(()),
+///         }
+///     }
+///     privgraph::match_target_kind!(kind, {
+///         Group => match graph.key::<Group>(id) {
+///             Some(parent) => graph.nest(Child(group), Parent(parent), Default::default()),
+///             None => Ok(()),
+///         },
+///         Space => by_member::<Space>(graph, id, group),
+///         HandleService => by_member::<HandleService>(graph, id, group),
+///         Handle => by_member::<Handle>(graph, id, group),
+///         Harvester => by_member::<Harvester>(graph, id, group),
+///     }, plain T => by_member::<T>(graph, id, group))
+/// }
+/// let mut graph = Graph::new();
+/// let team = graph.create::<Group>("team")?;
+/// graph.create::<Group>("org")?;
+/// graph.create::<privgraph::graph::Cluster>("c")?;
+/// add_group(&mut graph, TargetKind::Group, "org", team)?;
+/// add_group(&mut graph, TargetKind::Cluster, "c", team)?;
+/// assert_eq!(graph.memberships::<Group, privgraph::graph::Cluster>(team).len(), 1);
+/// assert_eq!(graph.memberships::<Group, Group>(team).len(), 1);
+/// # Ok::<(), GraphError>(())
+/// ```
+#[macro_export]
+macro_rules! match_target_kind {
+    ($kind:expr, { $($($Special:ident)|+ => $arm:expr,)+ }, plain $T:ident => $body:expr) => {
+        $crate::for_each_kind! {
+            $crate::match_kind_arms [TargetKind $kind; $($($Special)|+ => $arm,)+; $T => $body]
+        }
+    };
+}
+
+/// The `match` of [`match_kind!`] and [`match_target_kind!`].
+#[doc(hidden)]
+#[macro_export]
 macro_rules! match_kind_arms {
     (
-        [$kind:expr; $($($Special:ident)|+ => $arm:expr,)+; $T:ident => $body:expr]
+        [$Enum:ident $kind:expr; $($($Special:ident)|+ => $arm:expr,)+; $T:ident => $body:expr]
         all $all:tt targets $targets:tt
         plain { $($(#[$doc:meta])* $Plain:ident $field:ident $P:ident $Entry:ident $name:literal;)* }
     ) => {
         match $kind {
-            $($($crate::graph::EntityKind::$Special)|+ => $arm,)+
+            $($($crate::graph::$Enum::$Special)|+ => $arm,)+
             $(
-                $crate::graph::EntityKind::$Plain => {
+                $crate::graph::$Enum::$Plain => {
                     type $T = $crate::graph::$Plain;
                     $body
                 }
@@ -440,10 +589,7 @@ macro_rules! match_kind_arms {
     };
 }
 
-pub(crate) use {
-    entity_arms, for_each_kind, kind_table, kind_views, match_kind, match_kind_arms, target_arms,
-    with_entity_kind, with_target_kind,
-};
+pub(crate) use crate::{for_each_kind, match_kind, with_entity_kind, with_target_kind};
 
 use super::nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
 

@@ -87,10 +87,7 @@ pub use kinds::{
     Child, EntityKind, Independent, Key, Kind, KindInfo, MemberKind, MemberOf, MemberType, Parent,
     Target, TargetKind, TargetVocabulary,
 };
-pub(crate) use kinds::{
-    entity_arms, for_each_kind, kind_table, kind_views, match_kind, match_kind_arms, target_arms,
-    with_entity_kind, with_target_kind,
-};
+pub(crate) use kinds::{for_each_kind, match_kind, with_entity_kind, with_target_kind};
 
 use members::TargetRef;
 use nodes::{ResourceNode, ShareNode};
