@@ -366,8 +366,8 @@ fn denial<T: Target>(graph: &Graph, user: Key<User>, target: Key<T>) -> Denial {
 // ----- batches ---------------------------------------------------------------------
 
 /// One question of a batch: `{"user": U, "kind": K, "id": ID, "privilege": P}`, with
-/// `kind` one of `group`, `space`, `handle_service`, `handle`, `harvester`, `cluster`,
-/// `atm_inventory`.
+/// `kind` the name of a [`TargetKind`] (`group`, `space`,
+/// `handle_service`, …).
 ///
 /// ```
 /// use privgraph::graph::TargetKind;

@@ -1,7 +1,7 @@
 //! privgraph: an embedded authorization engine with Onezone's membership and privilege
 //! semantics.
 //!
-//! Layers point one way: [`privileges`] (the eight vocabularies and their algebra) ←
+//! Layers point one way: [`privileges`] (the vocabularies and their algebra) ←
 //! [`graph`] (memberships with materialized effective privileges) ← [`logic`] (Onezone's
 //! operation rules) ← [`rest`] (the REST-shaped adapter) ←
 //! the `privgraph` CLI. Each module's documentation starts with what it is for, an

@@ -63,14 +63,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::graph::bulk::BulkLoad;
 use crate::graph::{
-    AtmInventory, Cluster, EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService,
-    Harvester, IdProblem, Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf, Share, Space,
-    Target, User,
+    EntityKind, EntityRef, Graph, GraphError, Group, Handle, HandleService, Harvester, IdProblem,
+    Independent, Key, Kind, MAX_ID_LEN, MemberKind, MemberOf, Share, Space, Target, User,
 };
 use crate::objects::objects_only;
 use crate::privileges::{
-    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
+    GroupPrivileges, HandlePrivileges, HandleServicePrivileges, HarvesterPrivileges, OzPrivileges,
+    PrivilegeUpdate, SpacePrivileges,
 };
 
 /// The only snapshot format version this build reads and writes.
@@ -94,69 +93,126 @@ pub const VERSION: u64 = 1;
 /// ```
 pub type MemberMap<P> = BTreeMap<String, P>;
 
-/// The whole snapshot: format version and every entity with its direct relations.
-///
-/// Build one with [`Snapshot::from_json`] or [`Snapshot::from_graph`], or field by field
-/// (`Default` gives an empty snapshot of version 1).
-///
-/// ```
-/// use privgraph::snapshot::{Snapshot, UserEntry};
-/// let mut snapshot = Snapshot::default();
-/// snapshot.users.push(UserEntry { id: "u1".into(), ..Default::default() });
-/// let graph = snapshot.to_graph()?;
-/// assert_eq!(Snapshot::from_graph(&graph), snapshot);
-/// # Ok::<(), privgraph::snapshot::SnapshotError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
-pub struct Snapshot {
-    /// Format version; must be [`VERSION`] (1).
-    pub version: u64,
-    /// Users.
-    #[serde(default)]
-    pub users: Vec<UserEntry>,
-    /// Groups, with their users and child groups.
-    #[serde(default)]
-    pub groups: Vec<GroupEntry>,
-    /// Spaces, with members and owners.
-    #[serde(default)]
-    pub spaces: Vec<SpaceEntry>,
-    /// Shares, each in one space.
-    #[serde(default)]
-    pub shares: Vec<ShareEntry>,
-    /// Handle services, with members.
-    #[serde(default)]
-    pub handle_services: Vec<HandleServiceEntry>,
-    /// Handles, each registered in a handle service for a share, with members.
-    #[serde(default)]
-    pub handles: Vec<HandleEntry>,
-    /// Harvesters, with members and linked spaces.
-    #[serde(default)]
-    pub harvesters: Vec<HarvesterEntry>,
-    /// Clusters, with members.
-    #[serde(default)]
-    pub clusters: Vec<ClusterEntry>,
-    /// Automation inventories, with members.
-    #[serde(default)]
-    pub atm_inventories: Vec<AtmInventoryEntry>,
-}
-
-impl Default for Snapshot {
-    fn default() -> Self {
-        Snapshot {
-            version: VERSION,
-            users: Vec::new(),
-            groups: Vec::new(),
-            spaces: Vec::new(),
-            shares: Vec::new(),
-            handle_services: Vec::new(),
-            handles: Vec::new(),
-            harvesters: Vec::new(),
-            clusters: Vec::new(),
-            atm_inventories: Vec::new(),
+/// Defines [`Snapshot`], with one section per kind, and what it does with the sections of
+/// the plain kinds (members only; see the graph's table of kinds), from that table.
+macro_rules! snapshot {
+    (
+        [] all $all:tt targets $targets:tt
+        plain { $($(#[$doc:meta])* $Plain:ident $field:ident $P:ident $Entry:ident $name:literal;)* }
+    ) => {
+        /// The whole snapshot: format version and every entity with its direct relations.
+        ///
+        /// Build one with [`Snapshot::from_json`] or [`Snapshot::from_graph`], or field by field
+        /// (`Default` gives an empty snapshot of version 1).
+        ///
+        /// ```
+        /// use privgraph::snapshot::{Snapshot, UserEntry};
+        /// let mut snapshot = Snapshot::default();
+        /// snapshot.users.push(UserEntry { id: "u1".into(), ..Default::default() });
+        /// let graph = snapshot.to_graph()?;
+        /// assert_eq!(Snapshot::from_graph(&graph), snapshot);
+        /// # Ok::<(), privgraph::snapshot::SnapshotError>(())
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
+        pub struct Snapshot {
+            /// Format version; must be [`VERSION`] (1).
+            pub version: u64,
+            /// Users.
+            #[serde(default)]
+            pub users: Vec<UserEntry>,
+            /// Groups, with their users and child groups.
+            #[serde(default)]
+            pub groups: Vec<GroupEntry>,
+            /// Spaces, with members and owners.
+            #[serde(default)]
+            pub spaces: Vec<SpaceEntry>,
+            /// Shares, each in one space.
+            #[serde(default)]
+            pub shares: Vec<ShareEntry>,
+            /// Handle services, with members.
+            #[serde(default)]
+            pub handle_services: Vec<HandleServiceEntry>,
+            /// Handles, each registered in a handle service for a share, with members.
+            #[serde(default)]
+            pub handles: Vec<HandleEntry>,
+            /// Harvesters, with members and linked spaces.
+            #[serde(default)]
+            pub harvesters: Vec<HarvesterEntry>,
+            $(
+                #[doc = concat!("Entities of kind `", $name, "`, with members.")]
+                #[serde(default)]
+                pub $field: Vec<$Entry>,
+            )*
         }
-    }
+
+        impl Default for Snapshot {
+            fn default() -> Self {
+                Snapshot {
+                    version: VERSION,
+                    users: Vec::new(),
+                    groups: Vec::new(),
+                    spaces: Vec::new(),
+                    shares: Vec::new(),
+                    handle_services: Vec::new(),
+                    handles: Vec::new(),
+                    harvesters: Vec::new(),
+                    $($field: Vec::new(),)*
+                }
+            }
+        }
+
+        $(
+            $(#[$doc])*
+            ///
+            #[doc = concat!("An entry of `", $name, "` in a snapshot: its id and its members.")]
+            ///
+            /// ```
+            #[doc = concat!("use privgraph::snapshot::", stringify!($Entry), ";")]
+            #[doc = concat!("let entry: ", stringify!($Entry), " = serde_json::from_str(r#\"{\"id\": \"x1\"}\"#).unwrap();")]
+            /// assert_eq!(entry.id, "x1");
+            /// assert!(entry.users.is_empty() && entry.groups.is_empty());
+            /// ```
+            pub type $Entry = ResourceEntry<crate::privileges::$P>;
+        )*
+
+        /// The entities of the plain kinds, created in step 1 of [`Snapshot::to_graph`],
+        /// waiting for their members in step 4.
+        struct PlainEntities<'a> {
+            $($field: Vec<(Key<crate::graph::$Plain>, &'a $Entry)>,)*
+        }
+
+        impl<'a> PlainEntities<'a> {
+            fn create(snapshot: &'a Snapshot, graph: &mut Graph) -> Result<Self, SnapshotError> {
+                Ok(PlainEntities {
+                    $($field: create_all(graph, &snapshot.$field, |e| &e.id)?,)*
+                })
+            }
+
+            fn add_members(&self, bulk: &mut BulkLoad) -> Result<(), SnapshotError> {
+                $(
+                    for &(key, entry) in &self.$field {
+                        add_members(bulk, key, &entry.id, &entry.users, &entry.groups)?;
+                    }
+                )*
+                Ok(())
+            }
+        }
+
+        impl Snapshot {
+            /// Sorts the entries of the plain kinds by id.
+            fn canonicalize_plain(&mut self) {
+                $(self.$field.sort_by(|a, b| a.id.cmp(&b.id));)*
+            }
+
+            /// The entries of the plain kinds of `graph`, sorted by id.
+            fn plain_from_graph(&mut self, graph: &Graph) {
+                $(self.$field = entries(graph, resource::<crate::graph::$Plain>);)*
+            }
+        }
+    };
 }
+crate::graph::for_each_kind!(snapshot);
 
 /// A user and its own oz privileges.
 ///
@@ -281,24 +337,6 @@ pub struct ResourceEntry<P> {
 /// assert!(hs.users.is_empty() && hs.groups.is_empty());
 /// ```
 pub type HandleServiceEntry = ResourceEntry<HandleServicePrivileges>;
-
-/// A cluster with its members.
-///
-/// ```
-/// use privgraph::snapshot::ClusterEntry;
-/// let c: ClusterEntry = serde_json::from_str(r#"{"id": "c1", "groups": {}}"#).unwrap();
-/// assert_eq!(c.id, "c1");
-/// ```
-pub type ClusterEntry = ResourceEntry<ClusterPrivileges>;
-
-/// An automation inventory with its members.
-///
-/// ```
-/// use privgraph::snapshot::AtmInventoryEntry;
-/// let ai: AtmInventoryEntry = serde_json::from_str(r#"{"id": "ai1"}"#).unwrap();
-/// assert_eq!(ai.id, "ai1");
-/// ```
-pub type AtmInventoryEntry = ResourceEntry<AtmInventoryPrivileges>;
 
 /// A handle: its handle service, its share and its members.
 ///
@@ -468,17 +506,7 @@ pub enum SnapshotError {
 
 /// The top-level key that declares entities of `kind`, for messages.
 fn section(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::User => "users",
-        EntityKind::Group => "groups",
-        EntityKind::Space => "spaces",
-        EntityKind::Share => "shares",
-        EntityKind::HandleService => "handleServices",
-        EntityKind::Handle => "handles",
-        EntityKind::Harvester => "harvesters",
-        EntityKind::Cluster => "clusters",
-        EntityKind::AtmInventory => "atmInventories",
-    }
+    kind.info().section
 }
 
 fn cycle_message(child: &str, parent: &str) -> String {
@@ -691,8 +719,7 @@ impl Snapshot {
         by_id(&mut self.handle_services, |e| &e.id);
         by_id(&mut self.handles, |e| &e.id);
         by_id(&mut self.harvesters, |e| &e.id);
-        by_id(&mut self.clusters, |e| &e.id);
-        by_id(&mut self.atm_inventories, |e| &e.id);
+        self.canonicalize_plain();
         for space in &mut self.spaces {
             space.owners.sort();
         }
@@ -750,9 +777,7 @@ impl Snapshot {
         let handle_services =
             create_all::<HandleService, _>(graph, &self.handle_services, |e| &e.id)?;
         let harvesters = create_all::<Harvester, _>(graph, &self.harvesters, |e| &e.id)?;
-        let clusters = create_all::<Cluster, _>(graph, &self.clusters, |e| &e.id)?;
-        let atm_inventories =
-            create_all::<AtmInventory, _>(graph, &self.atm_inventories, |e| &e.id)?;
+        let plain = PlainEntities::create(self, graph)?;
         for share in sorted(&self.shares, |e| &e.id) {
             let by = || entity(EntityKind::Share, &share.id);
             let space = lookup::<Space>(graph, &share.space_id, by)?;
@@ -836,12 +861,7 @@ impl Snapshot {
         for &(key, entry) in &harvesters {
             add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
         }
-        for &(key, entry) in &clusters {
-            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
-        }
-        for &(key, entry) in &atm_inventories {
-            add_members(&mut bulk, key, &entry.id, &entry.users, &entry.groups)?;
-        }
+        plain.add_members(&mut bulk)?;
 
         // Every effective relation, computed once.
         let mut graph = bulk.finish(order);
@@ -925,8 +945,7 @@ impl Snapshot {
             groups: direct::<Group, Harvester>(graph, key),
             spaces: ids(graph, graph.harvester_spaces(key)),
         });
-        Snapshot {
-            version: VERSION,
+        let mut snapshot = Snapshot {
             users,
             groups,
             spaces,
@@ -934,9 +953,10 @@ impl Snapshot {
             handle_services,
             handles,
             harvesters,
-            clusters: entries(graph, resource::<Cluster>),
-            atm_inventories: entries(graph, resource::<AtmInventory>),
-        }
+            ..Snapshot::default()
+        };
+        snapshot.plain_from_graph(graph);
+        snapshot
     }
 }
 

@@ -129,9 +129,17 @@ impl Resource {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "bad resource {0:?}: expected \"oz\" or \"KIND:ID\" (KIND one of group, space, handle_service, handle, harvester, cluster, atm_inventory)"
+    "bad resource {text:?}: expected \"oz\" or \"KIND:ID\" (KIND one of {kinds})",
+    text = .0,
+    kinds = target_kind_names()
 )]
 pub struct BadResource(pub String);
+
+/// The names of the target kinds, joined by `", "`.
+fn target_kind_names() -> String {
+    let names: Vec<&str> = TargetKind::ALL.iter().map(|kind| kind.as_str()).collect();
+    names.join(", ")
+}
 
 impl FromStr for Resource {
     type Err = BadResource;

@@ -18,44 +18,44 @@
 //!   pages join into the same answer. The typed lookups are asked about privilege
 //!   sets (several flags, and none: any membership). Oz privileges never count.
 
-// `with_target!` comes from the shared support module.
-#[macro_use]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroUsize;
 
 use privgraph::graph::{
-    AtmInventory, Author, Batch, Change, Cluster, EntityKind, Graph, GraphError, Group, Handle,
-    HandleService, Harvester, Key, MemberKind, MemberType, Space, Target, TargetKind, User,
+    Author, Batch, Change, EntityKind, Graph, GraphError, Group, Key, Kind, MemberKind, MemberType,
+    Target, TargetKind, User,
 };
 use privgraph::lookup::{PageRequest, Subject, resources_by_id, subjects_by_id};
 use privgraph::privileges::{
-    AnyPrivileges, AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
+    AnyPrivileges, ClusterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
 };
 use privgraph::watch::{EffectiveDelta, Resource};
+use privgraph::{match_kind, with_target_kind};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use support::model::{Id, Model, Upd, from_mask, full_mask, member_kind};
+use support::model::{
+    Id, Model, Upd, from_mask, full_mask, generated_ids, independent_kinds, member_kind, weighted,
+};
 
 type TestResult = Result<(), TestCaseError>;
 
 // ----- the universe -------------------------------------------------------------------
 
+/// The ids of a kind in the universe: the special kinds' named here, generated ones for
+/// the plain kinds.
 fn ids(kind: EntityKind) -> &'static [Id] {
-    match kind {
-        EntityKind::User => &["u0", "u1", "u2", "u3", "u4"],
-        EntityKind::Group => &["g0", "g1", "g2", "g3", "g4", "g5"],
-        EntityKind::Space => &["s0", "s1"],
-        EntityKind::Share => &["sh0", "sh1", "sh2"],
-        EntityKind::HandleService => &["hs0", "hs1"],
-        EntityKind::Handle => &["h0", "h1"],
-        EntityKind::Harvester => &["hv0", "hv1"],
-        EntityKind::Cluster => &["c0", "c1"],
-        EntityKind::AtmInventory => &["ai0", "ai1"],
-    }
+    match_kind!(kind, {
+        User => &["u0", "u1", "u2", "u3", "u4"],
+        Group => &["g0", "g1", "g2", "g3", "g4", "g5"],
+        Space => &["s0", "s1"],
+        Share => &["sh0", "sh1", "sh2"],
+        HandleService => &["hs0", "hs1"],
+        Handle => &["h0", "h1"],
+        Harvester => &["hv0", "hv1"],
+    }, plain K => generated_ids(K::KIND, 2))
 }
 
 fn id(kind: EntityKind, i: usize) -> Id {
@@ -63,59 +63,13 @@ fn id(kind: EntityKind, i: usize) -> Id {
     all[i % all.len()]
 }
 
-const INDEPENDENT: [EntityKind; 7] = [
-    EntityKind::User,
-    EntityKind::Group,
-    EntityKind::Space,
-    EntityKind::HandleService,
-    EntityKind::Harvester,
-    EntityKind::Cluster,
-    EntityKind::AtmInventory,
-];
-
-/// Runs `$body` with `$P` bound to the privilege type of target kind `$kind`.
-macro_rules! with_privileges {
-    ($kind:expr, $P:ident => $body:expr) => {
-        match $kind {
-            TargetKind::Group => {
-                type $P = GroupPrivileges;
-                $body
-            }
-            TargetKind::Space => {
-                type $P = SpacePrivileges;
-                $body
-            }
-            TargetKind::HandleService => {
-                type $P = HandleServicePrivileges;
-                $body
-            }
-            TargetKind::Handle => {
-                type $P = HandlePrivileges;
-                $body
-            }
-            TargetKind::Harvester => {
-                type $P = HarvesterPrivileges;
-                $body
-            }
-            TargetKind::Cluster => {
-                type $P = ClusterPrivileges;
-                $body
-            }
-            TargetKind::AtmInventory => {
-                type $P = AtmInventoryPrivileges;
-                $body
-            }
-        }
-    };
-}
-
 /// The model's mask as a set of the kind's vocabulary.
 fn set_of(kind: TargetKind, mask: u8) -> AnyPrivileges {
-    with_privileges!(kind, P => from_mask::<P>(mask).into_any())
+    with_target_kind!(kind, T => from_mask::<<T as Target>::Privileges>(mask).into_any())
 }
 
 fn mask_width(kind: TargetKind) -> u8 {
-    with_privileges!(kind, P => full_mask::<P>())
+    with_target_kind!(kind, T => full_mask::<<T as Target>::Privileges>())
 }
 
 // ----- operations ---------------------------------------------------------------------
@@ -556,7 +510,7 @@ fn check_lookups(graph: &Graph, model: &Model, limit: usize) -> TestResult {
                 prop_assert_eq!(&paged_groups, &groups);
             }
         }
-        with_target!(kind, T => check_typed::<T>(graph, model, &subjects, &targets)?);
+        with_target_kind!(kind, T => check_typed::<T>(graph, model, &subjects, &targets)?);
     }
     Ok(())
 }
@@ -570,7 +524,7 @@ fn check_typed<T: Target>(
 ) -> TestResult {
     let width = mask_width(T::TARGET);
     for mask in [0, 0b0110 & width, width] {
-        let wanted = with_privileges!(T::TARGET, P => T::Privileges::from_any(from_mask::<P>(mask).into_any()))
+        let wanted = with_target_kind!(T::TARGET, U => T::Privileges::from_any(from_mask::<<U as Target>::Privileges>(mask).into_any()))
             .ok_or_else(|| TestCaseError::fail("vocabulary"))?;
         for &(mt, m) in subjects {
             let want: Vec<&str> = targets
@@ -631,7 +585,7 @@ fn typed_resources<'g, M: MemberKind, T: Target>(
 
 /// Every entity of the universe, two shares in s0 and one in s1, a handle per service.
 fn universe() -> Vec<Op> {
-    let mut ops: Vec<Op> = INDEPENDENT
+    let mut ops: Vec<Op> = independent_kinds()
         .into_iter()
         .flat_map(|kind| ids(kind).iter().map(move |&id| Op::Create(kind, id)))
         .collect();
@@ -646,15 +600,10 @@ fn universe() -> Vec<Op> {
 }
 
 fn target_kind() -> impl Strategy<Value = TargetKind> {
-    prop_oneof![
-        5 => Just(TargetKind::Group),
-        2 => Just(TargetKind::Space),
-        1 => Just(TargetKind::HandleService),
-        1 => Just(TargetKind::Handle),
-        1 => Just(TargetKind::Harvester),
-        1 => Just(TargetKind::Cluster),
-        1 => Just(TargetKind::AtmInventory),
-    ]
+    weighted(
+        &TargetKind::ALL,
+        &[(TargetKind::Group, 5), (TargetKind::Space, 2)],
+    )
 }
 
 fn member_type() -> impl Strategy<Value = MemberType> {
@@ -662,23 +611,21 @@ fn member_type() -> impl Strategy<Value = MemberType> {
 }
 
 fn any_kind() -> impl Strategy<Value = EntityKind> {
-    prop_oneof![
-        3 => Just(EntityKind::User),
-        3 => Just(EntityKind::Group),
-        2 => Just(EntityKind::Space),
-        2 => Just(EntityKind::Share),
-        1 => Just(EntityKind::HandleService),
-        1 => Just(EntityKind::Handle),
-        1 => Just(EntityKind::Harvester),
-        1 => Just(EntityKind::Cluster),
-        1 => Just(EntityKind::AtmInventory),
-    ]
+    weighted(
+        &EntityKind::ALL,
+        &[
+            (EntityKind::User, 3),
+            (EntityKind::Group, 3),
+            (EntityKind::Space, 2),
+            (EntityKind::Share, 2),
+        ],
+    )
 }
 
 fn step() -> impl Strategy<Value = Step> {
     let index = || 0..6usize;
     prop_oneof![
-        3 => (prop::sample::select(INDEPENDENT.to_vec()), index()).prop_map(|(k, i)| Step::Create(k, i)),
+        3 => (prop::sample::select(independent_kinds()), index()).prop_map(|(k, i)| Step::Create(k, i)),
         1 => (index(), index()).prop_map(|(i, s)| Step::CreateShare(i, s)),
         1 => (index(), index(), index()).prop_map(|(i, hs, sh)| Step::CreateHandle(i, hs, sh)),
         3 => (any_kind(), index()).prop_map(|(k, i)| Step::Delete(k, i)),

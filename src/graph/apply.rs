@@ -15,8 +15,8 @@ use crate::privileges::{PrivilegeUpdate, Privileges};
 use super::Graph;
 use super::change::{Batch, BatchError, Change, ChangeError, CommittedBatch};
 use super::kinds::{
-    AtmInventory, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Key, Kind,
-    MemberKind, MemberType, Share, Space, Target, User, with_target_kind,
+    EntityKind, Group, Handle, HandleService, Harvester, Key, Kind, MemberKind, MemberType, Share,
+    Space, Target, User, match_kind, with_entity_kind, with_target_kind,
 };
 use super::members::TargetRef;
 use super::propagate::MemberRef;
@@ -373,18 +373,14 @@ impl Graph {
     }
 
     fn create_of_kind(&mut self, kind: EntityKind, id: &str) -> Result<(), ChangeError> {
-        match kind {
-            EntityKind::User => self.create::<User>(id).map(drop),
-            EntityKind::Group => self.create::<Group>(id).map(drop),
-            EntityKind::Space => self.create::<Space>(id).map(drop),
-            EntityKind::HandleService => self.create::<HandleService>(id).map(drop),
-            EntityKind::Harvester => self.create::<Harvester>(id).map(drop),
-            EntityKind::Cluster => self.create::<Cluster>(id).map(drop),
-            EntityKind::AtmInventory => self.create::<AtmInventory>(id).map(drop),
-            EntityKind::Share | EntityKind::Handle => {
-                return Err(ChangeError::NotIndependent { kind });
-            }
-        }
+        match_kind!(kind, {
+            User => self.create::<User>(id).map(drop),
+            Group => self.create::<Group>(id).map(drop),
+            Space => self.create::<Space>(id).map(drop),
+            HandleService => self.create::<HandleService>(id).map(drop),
+            Harvester => self.create::<Harvester>(id).map(drop),
+            Share | Handle => return Err(ChangeError::NotIndependent { kind }),
+        }, plain T => self.create::<T>(id).map(drop))
         .map_err(ChangeError::from)
     }
 
@@ -393,17 +389,7 @@ impl Graph {
             let key = graph.find::<K>(id)?;
             Ok(graph.delete(key)?)
         }
-        match kind {
-            EntityKind::User => delete::<User>(self, id),
-            EntityKind::Group => delete::<Group>(self, id),
-            EntityKind::Space => delete::<Space>(self, id),
-            EntityKind::Share => delete::<Share>(self, id),
-            EntityKind::HandleService => delete::<HandleService>(self, id),
-            EntityKind::Handle => delete::<Handle>(self, id),
-            EntityKind::Harvester => delete::<Harvester>(self, id),
-            EntityKind::Cluster => delete::<Cluster>(self, id),
-            EntityKind::AtmInventory => delete::<AtmInventory>(self, id),
-        }
+        with_entity_kind!(kind, K => delete::<K>(self, id))
     }
 
     /// The changes that rebuild entity `id` of `kind` with every direct relation it has
@@ -414,19 +400,19 @@ impl Graph {
             kind,
             id: id.to_owned(),
         };
-        match kind {
-            EntityKind::User => {
+        match_kind!(kind, {
+            User => {
                 let user = self.find::<User>(id)?;
                 out.push(create);
                 self.restore_member(user, &mut out);
-            }
-            EntityKind::Group => {
+            },
+            Group => {
                 let group = self.find::<Group>(id)?;
                 out.push(create);
                 self.restore_members(group, &mut out);
                 self.restore_member(group, &mut out);
-            }
-            EntityKind::Space => {
+            },
+            Space => {
                 let space = self.find::<Space>(id)?;
                 out.push(create);
                 self.restore_members(space, &mut out);
@@ -439,15 +425,15 @@ impl Graph {
                         space_id: id.to_owned(),
                     });
                 }
-            }
-            EntityKind::Share => self.restore_share(self.find::<Share>(id)?, &mut out),
-            EntityKind::Handle => self.restore_handle(self.find::<Handle>(id)?, &mut out),
-            EntityKind::HandleService => {
+            },
+            Share => self.restore_share(self.find::<Share>(id)?, &mut out),
+            Handle => self.restore_handle(self.find::<Handle>(id)?, &mut out),
+            HandleService => {
                 let service = self.find::<HandleService>(id)?;
                 out.push(create);
                 self.restore_members(service, &mut out);
-            }
-            EntityKind::Harvester => {
+            },
+            Harvester => {
                 let harvester = self.find::<Harvester>(id)?;
                 out.push(create);
                 self.restore_members(harvester, &mut out);
@@ -457,18 +443,12 @@ impl Graph {
                         space_id: self.id_string(space),
                     });
                 }
-            }
-            EntityKind::Cluster => {
-                let cluster = self.find::<Cluster>(id)?;
-                out.push(create);
-                self.restore_members(cluster, &mut out);
-            }
-            EntityKind::AtmInventory => {
-                let inventory = self.find::<AtmInventory>(id)?;
-                out.push(create);
-                self.restore_members(inventory, &mut out);
-            }
-        }
+            },
+        }, plain T => {
+            let target = self.find::<T>(id)?;
+            out.push(create);
+            self.restore_members(target, &mut out);
+        });
         Ok(out)
     }
 

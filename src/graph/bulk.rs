@@ -24,10 +24,7 @@ use bitflags::Flags;
 
 use crate::privileges::GroupPrivileges;
 
-use super::kinds::{
-    AtmInventory, Cluster, Group, Handle, HandleService, Harvester, Key, MemberKind, MemberOf,
-    Space, Target,
-};
+use super::kinds::{Group, Key, MemberKind, MemberOf, Target, TargetKind, with_target_kind};
 use super::members::{EffUsers, TargetRef};
 use super::propagate::MemberRef;
 use super::slab::IndexMap;
@@ -157,23 +154,20 @@ impl BulkLoad {
         let mut graph = self.graph;
         graph.users_in_groups(&order.0);
         graph.users_effective_groups();
-        graph.users_in_resources::<Space>();
-        graph.users_in_resources::<HandleService>();
-        graph.users_in_resources::<Handle>();
-        graph.users_in_resources::<Harvester>();
-        graph.users_in_resources::<Cluster>();
-        graph.users_in_resources::<AtmInventory>();
+        let resources = TargetKind::ALL
+            .into_iter()
+            .filter(|&kind| kind != TargetKind::Group);
+        for kind in resources.clone() {
+            with_target_kind!(kind, R => graph.users_in_resources::<R>());
+        }
         // Parents before children for groups in resources.
         let mut rank = vec![0u32; graph.groups.slots()];
         for (position, &g) in order.0.iter().rev().enumerate() {
             rank[g as usize] = position as u32;
         }
-        graph.groups_in_resources::<Space>(&rank);
-        graph.groups_in_resources::<HandleService>(&rank);
-        graph.groups_in_resources::<Handle>(&rank);
-        graph.groups_in_resources::<Harvester>(&rank);
-        graph.groups_in_resources::<Cluster>(&rank);
-        graph.groups_in_resources::<AtmInventory>(&rank);
+        for kind in resources {
+            with_target_kind!(kind, R => graph.groups_in_resources::<R>(&rank));
+        }
         graph
     }
 }
@@ -322,7 +316,7 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Child, Parent, User};
+    use crate::graph::{Child, HandleService, Parent, Space, User};
     use crate::privileges::{
         HandleServicePrivileges as HS, OzPrivileges as Oz, PrivilegeUpdate, SpacePrivileges as S,
     };
@@ -362,12 +356,9 @@ mod tests {
             let resources = node.eff_resources.iter().map(|r| (r.kind, r.index));
             out.push(format!("group {g}: resources {}", sorted(resources)));
         }
-        targets::<Group>(graph, &mut out);
-        targets::<Space>(graph, &mut out);
-        targets::<HandleService>(graph, &mut out);
-        targets::<Harvester>(graph, &mut out);
-        targets::<Cluster>(graph, &mut out);
-        targets::<AtmInventory>(graph, &mut out);
+        for kind in TargetKind::ALL {
+            with_target_kind!(kind, T => targets::<T>(graph, &mut out));
+        }
         out
     }
 

@@ -11,9 +11,7 @@ use hashbrown::HashSet;
 
 use super::kinds::{EntityKind, Kind, Target, TargetKind, with_target_kind};
 use super::nodes::{Links, ResourceNode};
-use super::{
-    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, Share, Space, User,
-};
+use super::{Graph, Group, Handle, Harvester, Share, Space, User};
 
 /// Where each live slot of one graph's slab of kind `K` is in the other graph: the slot
 /// holding the same id. Free slots map to `u32::MAX`, never looked up.
@@ -39,48 +37,32 @@ impl Translation {
     }
 }
 
-/// One translation per kind.
-struct Translations {
-    users: Translation,
-    groups: Translation,
-    spaces: Translation,
-    shares: Translation,
-    handle_services: Translation,
-    handles: Translation,
-    harvesters: Translation,
-    clusters: Translation,
-    atm_inventories: Translation,
+/// Defines [`Translations`], one translation per kind, from the table of kinds.
+macro_rules! translations {
+    ([] all { $($Kind:ident $field:ident;)+ } targets $targets:tt plain $plain:tt) => {
+        /// One translation per kind.
+        struct Translations {
+            $($field: Translation,)+
+        }
+
+        impl Translations {
+            fn new(a: &Graph, b: &Graph) -> Option<Translations> {
+                Some(Translations {
+                    $($field: Translation::new::<super::$Kind>(a, b)?,)+
+                })
+            }
+
+            fn of<K: Kind>(&self) -> &Translation {
+                match K::KIND {
+                    $(EntityKind::$Kind => &self.$field,)+
+                }
+            }
+        }
+    };
 }
+super::for_each_kind!(translations);
 
 impl Translations {
-    fn new(a: &Graph, b: &Graph) -> Option<Translations> {
-        Some(Translations {
-            users: Translation::new::<User>(a, b)?,
-            groups: Translation::new::<Group>(a, b)?,
-            spaces: Translation::new::<Space>(a, b)?,
-            shares: Translation::new::<Share>(a, b)?,
-            handle_services: Translation::new::<HandleService>(a, b)?,
-            handles: Translation::new::<Handle>(a, b)?,
-            harvesters: Translation::new::<Harvester>(a, b)?,
-            clusters: Translation::new::<Cluster>(a, b)?,
-            atm_inventories: Translation::new::<AtmInventory>(a, b)?,
-        })
-    }
-
-    fn of<K: Kind>(&self) -> &Translation {
-        match K::KIND {
-            EntityKind::User => &self.users,
-            EntityKind::Group => &self.groups,
-            EntityKind::Space => &self.spaces,
-            EntityKind::Share => &self.shares,
-            EntityKind::HandleService => &self.handle_services,
-            EntityKind::Handle => &self.handles,
-            EntityKind::Harvester => &self.harvesters,
-            EntityKind::Cluster => &self.clusters,
-            EntityKind::AtmInventory => &self.atm_inventories,
-        }
-    }
-
     /// Every live node of kind `K` in `a` beside the node of the same id in `b`.
     fn pairs<'g, K: Kind>(
         &'g self,

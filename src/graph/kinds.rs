@@ -1,4 +1,42 @@
 //! Entity kinds as types, and the keys that name entities inside a [`Graph`].
+//!
+//! Every kind is declared once, in [`kind_table!`]; the marker types, [`EntityKind`],
+//! [`TargetKind`], the [`KindInfo`] rows, the graph's storage and equality, the dispatch
+//! from runtime kinds to types ([`with_target_kind!`], [`with_entity_kind!`],
+//! [`match_kind!`], [`match_target_kind!`](crate::match_target_kind), all public) and the
+//! snapshot's sections are generated from it.
+//!
+//! # Adding a kind
+//!
+//! A *plain* resource kind (members with privileges of its own vocabulary, no other
+//! relation, like clusters and automation inventories) touches four source files:
+//!
+//! | file | what it gets | lines |
+//! |---|---|---|
+//! | `src/privileges/vocabularies.rs` | the kind's `vocabulary!` block (names, presets) and its row in `for_each_vocabulary!` | about 25 + one per name |
+//! | `src/graph/kinds.rs` | one `plain` row of [`kind_table!`]: marker, slab field, vocabulary, snapshot entry type, names | 3 |
+//! | `src/logic/rules.rs` | its `KindRules` row (who may do what, its oz privileges), a `const fn` tagging its privileges, an arm of `rules()` | about 38 |
+//! | `src/logic/ops.rs` | its operation enum, its `Operation` variant, arms of `common`, `from_common` and `is_write` | about 15 |
+//!
+//! Its REST routes, snapshot section (`Snapshot` field, entry alias, load and save), CLI
+//! counts and presets, graph storage, equality, deletion and batch undo then follow.
+//! Group or oz privileges about the kind (as `group_add_cluster` or `oz_clusters_*`)
+//! extend those vocabularies in the same `vocabularies.rs`. Measured with a made-up
+//! `Workflow` kind of nine privileges: 90 added lines (2 changed) in those four files.
+//!
+//! The tests that pin the surface to the specification name every kind's facts by hand
+//! on purpose, and fail until they have the new kind's: the reference's routes family
+//! and presets (`tests/support/mod.rs`, `tests/routes.rs`), the REST surface list
+//! (`tests/rest_surface.rs`), the snapshot example (`tests/snapshot.rs`) and the CLI
+//! presets count (`crates/cli/tests/cli.rs`); for `Workflow` about 280 lines, most of
+//! them its route family. The model-based tests (`tests/graph_model.rs`,
+//! `tests/lookup_watch.rs`, the model in `tests/support/model.rs`, and the fuzz target
+//! that shares the first) cover the new kind without an edit: they dispatch through
+//! the macros above, iterate [`EntityKind::ALL`] and [`TargetKind::ALL`], generate the
+//! kind's ids from its name and draw it like every other kind of weight 1.
+//!
+//! A *special* kind (relations or rules of its own) is a `special` row; every `match`
+//! that names the special kinds then fails to compile until it handles the new one.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -6,41 +44,588 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::privileges::{
-    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, Privileges, SpacePrivileges, Vocabulary,
+    GroupPrivileges, HandlePrivileges, HandleServicePrivileges, HarvesterPrivileges, Privileges,
+    SpacePrivileges, Vocabulary,
 };
 
 use super::Graph;
 use super::members::{EffUsers, Members};
 use super::slab::Slab;
 
-/// The nine kinds of entity a [`Graph`] holds.
+/// Calls the macro `$callback` with the table of entity kinds: the one place a kind is
+/// declared. Every per-kind item of the graph (marker types, [`EntityKind`],
+/// [`TargetKind`], [`KindInfo`] rows, the graph's storage, equality, dispatch from
+/// runtime kinds to types) and of the snapshot is generated from it.
+///
+/// `special` kinds have relations or rules of their own, and every `match` that has to
+/// handle them names them; `plain` kinds are targets whose members hold one
+/// vocabulary and nothing else, and code handles them all alike (through
+/// [`match_kind!`]'s `plain` arm, [`with_target_kind!`] and the views of
+/// [`for_each_kind!`]).
+///
+/// A special row is `Kind => field: Node, Hot, names(..)` followed by `new node_fn`
+/// (created from an id alone), `target Kind: Privileges` (has members) and
+/// `member Kind` (is a member of targets), as they apply. A plain row is
+/// `Kind => field: Privileges, SnapshotEntry, names(..)`. `names` are the [`KindInfo`]
+/// fields in order; `field` is the graph's slab and the snapshot's section in snake
+/// case.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! kind_table {
+    ($($callback:ident)::+ [$($args:tt)*]) => {
+        $($callback)::+! {
+            [$($args)*]
+            special {
+                /// A user.
+                User => users: UserNode, (),
+                    names("user", "users", "users", "od_user", "user", "user"),
+                    new user_node, member User;
+                /// A group (groups nest: a group is a member of its parent groups).
+                Group => groups: GroupNode, EffUsers<GroupPrivileges>,
+                    names("group", "groups", "groups", "od_group", "group", "group"),
+                    new group_node, target Group: GroupPrivileges, member Group;
+                /// A space.
+                Space => spaces: ResourceNode<SpacePrivileges>, EffUsers<SpacePrivileges>,
+                    names("space", "spaces", "spaces", "od_space", "space", "space"),
+                    new resource_node, target Space: SpacePrivileges;
+                /// A share; it belongs to exactly one space and has no members.
+                Share => shares: ShareNode, (),
+                    names("share", "shares", "shares", "od_share", "share", "share");
+                /// A handle service.
+                HandleService => handle_services: ResourceNode<HandleServicePrivileges>,
+                    EffUsers<HandleServicePrivileges>,
+                    names("handle_service", "handle_services", "handleServices",
+                        "od_handle_service", "handleService", "handle-service"),
+                    new resource_node, target HandleService: HandleServicePrivileges;
+                /// A handle; it belongs to one handle service and refers to one share.
+                Handle => handles: ResourceNode<HandlePrivileges>, EffUsers<HandlePrivileges>,
+                    names("handle", "handles", "handles", "od_handle", "handle", "handle"),
+                    target Handle: HandlePrivileges;
+                /// A harvester (also linked to spaces, without privileges).
+                Harvester => harvesters: ResourceNode<HarvesterPrivileges>,
+                    EffUsers<HarvesterPrivileges>,
+                    names("harvester", "harvesters", "harvesters", "od_harvester",
+                        "harvester", "harvester"),
+                    new resource_node, target Harvester: HarvesterPrivileges;
+            }
+            plain {
+                /// A cluster.
+                Cluster => clusters: ClusterPrivileges, ClusterEntry,
+                    names("cluster", "clusters", "clusters", "od_cluster", "cluster", "cluster");
+                /// An automation inventory.
+                AtmInventory => atm_inventories: AtmInventoryPrivileges, AtmInventoryEntry,
+                    names("atm_inventory", "atm_inventories", "atmInventories",
+                        "od_atm_inventory", "atm_inventory", "atm-inventory");
+            }
+        }
+    };
+}
+
+/// Calls the macro `$callback` with three views of the [table of kinds](kind_table),
+/// after `[$args]`:
+///
+/// - `all { Kind field; ... }`: every kind with its slab field, in declaration order;
+/// - `targets { Kind; ... }`: every kind with members, in declaration order;
+/// - `plain { #[doc] Kind field Privileges SnapshotEntry "name"; ... }`: the plain
+///   kinds (see [`kind_table!`]), with their vocabulary type (in
+///   `crate::privileges`), the name of their snapshot entry type and their snake-case
+///   name.
+///
+/// Kinds are marker types of `crate::graph`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! for_each_kind {
+    ($($callback:ident)::+ $([$($args:tt)*])?) => {
+        $crate::kind_table! {
+            $crate::kind_views [[$($callback)::+] $($($args)*)?]
+        }
+    };
+}
+
+/// The views of [`for_each_kind!`], made from the table.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! kind_views {
+    (
+        [[$($callback:ident)::+] $($args:tt)*]
+        special {$(
+            $(#[$doc:meta])*
+            $Kind:ident => $field:ident: $Node:ty, $Hot:ty, names $names:tt
+            $(, new $new:ident)? $(, target $Target:ident: $P:ty)? $(, member $Member:ident)?;
+        )+}
+        plain {$(
+            $(#[$plain_doc:meta])*
+            $Plain:ident => $plain_field:ident: $PlainP:ident, $Entry:ident,
+                names($name:literal, $($other_names:literal),+);
+        )*}
+    ) => {
+        $($callback)::+! {
+            [$($args)*]
+            all { $($Kind $field;)+ $($Plain $plain_field;)* }
+            targets { $($($Target;)?)+ $($Plain;)* }
+            plain { $($(#[$plain_doc])* $Plain $plain_field $PlainP $Entry $name;)* }
+        }
+    };
+}
+
+/// Defines the kinds from the table: marker types with their trait impls,
+/// [`EntityKind`], [`TargetKind`] and the [`KindInfo`] rows.
+macro_rules! kinds {
+    (
+        []
+        special {$(
+            $(#[$doc:meta])*
+            $Kind:ident => $field:ident: $Node:ty, $Hot:ty, names $names:tt
+            $(, new $new:ident)? $(, target $Target:ident: $P:ty)? $(, member $Member:ident)?;
+        )+}
+        plain {$(
+            $(#[$plain_doc:meta])*
+            $Plain:ident => $plain_field:ident: $PlainP:ident, $Entry:ident, names $plain_names:tt;
+        )*}
+    ) => {
+        $(
+            kinds!(@marker $(#[$doc])* $Kind => $field: $Node, $Hot $(, new $new)?
+                $(, target $Target: $P)? $(, member $Member)?);
+        )+
+        $(
+            kinds!(@marker $(#[$plain_doc])* $Plain => $plain_field:
+                ResourceNode<crate::privileges::$PlainP>, EffUsers<crate::privileges::$PlainP>,
+                new resource_node, target $Plain: crate::privileges::$PlainP);
+            impl MemberOf<$Plain> for Group {}
+        )*
+
+        /// The kinds of entity a [`Graph`] holds.
+        ///
+        /// ```
+        /// use privgraph::graph::EntityKind;
+        /// assert_eq!(EntityKind::HandleService.as_str(), "handle_service");
+        /// assert_eq!(EntityKind::ALL[0], EntityKind::User);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EntityKind {
+            $($(#[$doc])* $Kind,)+
+            $($(#[$plain_doc])* $Plain,)*
+        }
+
+        impl EntityKind {
+            /// Every kind, in declaration order.
+            pub const ALL: [EntityKind; <[&str]>::len(&[
+                $(stringify!($Kind),)+ $(stringify!($Plain),)*
+            ])] = [$(EntityKind::$Kind,)+ $(EntityKind::$Plain,)*];
+
+            /// The kind's names (see [`KindInfo`]): the one table of per-kind names.
+            pub const fn info(self) -> &'static KindInfo {
+                match self {
+                    $(EntityKind::$Kind => &const { row $names },)+
+                    $(EntityKind::$Plain => &const { row $plain_names },)*
+                }
+            }
+
+            /// Whether entities of the kind are created from an id alone (the kind
+            /// implements [`Independent`]): every kind but shares and handles, which
+            /// belong to other entities.
+            ///
+            /// ```
+            /// use privgraph::graph::EntityKind;
+            /// assert!(EntityKind::Cluster.is_independent());
+            /// assert!(!EntityKind::Handle.is_independent());
+            /// ```
+            pub const fn is_independent(self) -> bool {
+                match self {
+                    $(EntityKind::$Kind => kinds!(@independent $($new)?),)+
+                    $(EntityKind::$Plain => true,)*
+                }
+            }
+
+            /// The kind as a target kind, when entities of it have members.
+            ///
+            /// ```
+            /// use privgraph::graph::{EntityKind, TargetKind};
+            /// assert_eq!(EntityKind::Space.target(), Some(TargetKind::Space));
+            /// assert_eq!(EntityKind::Share.target(), None);
+            /// ```
+            pub const fn target(self) -> Option<TargetKind> {
+                match self {
+                    $(EntityKind::$Kind => kinds!(@target $($Target)?),)+
+                    $(EntityKind::$Plain => Some(TargetKind::$Plain),)*
+                }
+            }
+        }
+
+        /// The kinds that have members holding privileges (every kind but users and
+        /// shares).
+        ///
+        /// ```
+        /// use privgraph::graph::{EntityKind, TargetKind};
+        /// assert_eq!(TargetKind::ALL.len(), EntityKind::ALL.len() - 2);
+        /// assert_eq!(EntityKind::from(TargetKind::Space), EntityKind::Space);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum TargetKind {
+            $($(
+                #[doc = concat!("Entities of kind [`EntityKind::", stringify!($Target), "`].")]
+                $Target,
+            )?)+
+            $(
+                #[doc = concat!("Entities of kind [`EntityKind::", stringify!($Plain), "`].")]
+                $Plain,
+            )*
+        }
+
+        impl TargetKind {
+            /// Every target kind, in declaration order.
+            pub const ALL: [TargetKind; <[&str]>::len(&[
+                $($(stringify!($Target),)?)+ $(stringify!($Plain),)*
+            ])] = [$($(TargetKind::$Target,)?)+ $(TargetKind::$Plain,)*];
+
+            /// The vocabulary members hold in entities of this kind.
+            ///
+            /// ```
+            /// use privgraph::graph::TargetKind;
+            /// use privgraph::privileges::Vocabulary;
+            /// assert_eq!(TargetKind::Handle.vocabulary(), Vocabulary::Handle);
+            /// ```
+            pub const fn vocabulary(self) -> Vocabulary {
+                match self {
+                    $($(TargetKind::$Target => <$P as Privileges>::VOCABULARY,)?)+
+                    $(TargetKind::$Plain => <crate::privileges::$PlainP as Privileges>::VOCABULARY,)*
+                }
+            }
+
+            /// The kind as an entity kind.
+            pub const fn entity(self) -> EntityKind {
+                match self {
+                    $($(TargetKind::$Target => EntityKind::$Target,)?)+
+                    $(TargetKind::$Plain => EntityKind::$Plain,)*
+                }
+            }
+        }
+    };
+    (@target $Target:ident) => { Some(TargetKind::$Target) };
+    (@independent $new:ident) => { true };
+    (@independent) => { false };
+    (@target) => { None };
+    (@marker
+        $(#[$doc:meta])*
+        $Kind:ident => $field:ident: $Node:ty, $Hot:ty $(, new $new:expr)?
+        $(, target $target:ident: $P:ty)?
+        $(, member $member:ident)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $Kind {}
+        impl sealed::Sealed for $Kind {}
+        impl Kind for $Kind {
+            const KIND: EntityKind = EntityKind::$Kind;
+            type Node = $Node;
+            type Hot = $Hot;
+            #[inline]
+            fn slab(graph: &Graph) -> &Slab<$Node, $Hot> {
+                &graph.$field
+            }
+            #[inline]
+            fn slab_mut(graph: &mut Graph) -> &mut Slab<$Node, $Hot> {
+                &mut graph.$field
+            }
+            fn node_id(node: &$Node) -> &str {
+                &node.id
+            }
+        }
+        $(
+            impl Target for $Kind {
+                type Privileges = $P;
+                const TARGET: TargetKind = TargetKind::$target;
+                fn members(node: &$Node) -> &Members<$P> {
+                    &node.members
+                }
+                fn members_mut(node: &mut $Node) -> &mut Members<$P> {
+                    &mut node.members
+                }
+                #[inline]
+                fn eff(graph: &Graph, index: u32) -> &EffUsers<$P> {
+                    graph.$field.hot(index)
+                }
+                #[inline]
+                fn eff_mut(graph: &mut Graph, index: u32) -> &mut EffUsers<$P> {
+                    graph.$field.hot_mut(index)
+                }
+                #[inline]
+                fn node_eff_mut(graph: &mut Graph, index: u32) -> (&mut $Node, &mut EffUsers<$P>) {
+                    graph.$field.node_hot_mut(index)
+                }
+                #[inline]
+                fn is_owner(node: &$Node, user: u32) -> bool {
+                    super::nodes::Ownership::is_owner(node, user)
+                }
+                fn drop_owner(node: &mut $Node, user: u32) -> bool {
+                    super::nodes::Ownership::drop_owner(node, user)
+                }
+            }
+            impl TargetVocabulary for $P {
+                type Target = $Kind;
+            }
+        )?
+        $(
+            impl Independent for $Kind {
+                fn new_node(id: &str) -> $Node {
+                    ($new)(id)
+                }
+            }
+        )?
+        $(
+            impl MemberKind for $Kind {
+                const MEMBER: MemberType = MemberType::$member;
+                fn member_side(node: &$Node) -> &super::members::MemberSide {
+                    &node.side
+                }
+                fn member_side_mut(node: &mut $Node) -> &mut super::members::MemberSide {
+                    &mut node.side
+                }
+            }
+        )?
+    };
+}
+
+/// Runs `$body` with `$T` bound to the marker type of the [`TargetKind`] `$kind`: the
+/// one table from runtime target kinds to generic code, shared by every layer and open to
+/// users (the `match` it expands to names every target kind, so a new kind needs no
+/// edit).
+///
+/// `$body` is compiled once per kind, with `$T` a type alias of that kind's marker type
+/// (it implements [`Target`](crate::graph::Target)).
 ///
 /// ```
-/// use privgraph::graph::EntityKind;
-/// assert_eq!(EntityKind::HandleService.as_str(), "handle_service");
+/// use privgraph::graph::{Graph, TargetKind, User};
+/// use privgraph::privileges::Privileges;
+///
+/// /// How many privileges a member of `kind` can hold.
+/// fn vocabulary_size(kind: TargetKind) -> usize {
+///     privgraph::with_target_kind!(kind, T => {
+///         <<T as privgraph::graph::Target>::Privileges as Privileges>::NAMES.len()
+///     })
+/// }
+/// assert_eq!(vocabulary_size(TargetKind::Handle), 3);
+///
+/// // Typed calls on a kind known at run time only.
+/// let mut graph = privgraph::snapshot::load(
+///     r#"{"version": 1, "users": [{"id": "u"}], "clusters": [{"id": "c"}]}"#,
+/// )?;
+/// let user = graph.key::<User>("u").unwrap();
+/// let kind = TargetKind::from_name("cluster").unwrap();
+/// let members = privgraph::with_target_kind!(kind, T => {
+///     let target = graph.key::<T>("c").unwrap();
+///     graph.add_member(target, user, Default::default())?;
+///     graph.direct_members::<User, T>(target).len()
+/// });
+/// assert_eq!(members, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EntityKind {
-    /// A user.
-    User,
-    /// A group (groups nest: a group is a member of its parent groups).
-    Group,
-    /// A space.
-    Space,
-    /// A share; it belongs to exactly one space and has no members.
-    Share,
-    /// A handle service.
-    HandleService,
-    /// A handle; it belongs to one handle service and refers to one share.
-    Handle,
-    /// A harvester (also linked to spaces, without privileges).
-    Harvester,
-    /// A cluster.
-    Cluster,
-    /// An automation inventory.
-    AtmInventory,
+#[macro_export]
+macro_rules! with_target_kind {
+    ($kind:expr, $T:ident => $body:expr) => {
+        $crate::for_each_kind! {
+            $crate::target_arms [$kind, $T => $body]
+        }
+    };
 }
+
+/// The `match` of [`with_target_kind!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! target_arms {
+    ([$kind:expr, $T:ident => $body:expr] all $all:tt targets { $($Target:ident;)+ } plain $plain:tt) => {
+        match $kind {
+            $(
+                $crate::graph::TargetKind::$Target => {
+                    type $T = $crate::graph::$Target;
+                    $body
+                }
+            )+
+        }
+    };
+}
+
+/// Runs `$body` with `$K` bound to the marker type of the [`EntityKind`] `$kind` (it
+/// implements [`Kind`](crate::graph::Kind)); see [`with_target_kind!`].
+///
+/// ```
+/// use privgraph::graph::{EntityKind, Graph, Space};
+///
+/// let mut graph = Graph::new();
+/// let space = graph.create::<Space>("s")?;
+/// graph.create_share("sh", space)?;
+/// let ids: Vec<String> = EntityKind::ALL
+///     .into_iter()
+///     .flat_map(|kind| privgraph::with_entity_kind!(kind, K => {
+///         graph.keys::<K>().into_iter().filter_map(|key| graph.id(key).map(str::to_owned)).collect::<Vec<_>>()
+///     }))
+///     .collect();
+/// assert_eq!(ids, ["s", "sh"]);
+/// # Ok::<(), privgraph::graph::GraphError>(())
+/// ```
+#[macro_export]
+macro_rules! with_entity_kind {
+    ($kind:expr, $K:ident => $body:expr) => {
+        $crate::for_each_kind! {
+            $crate::entity_arms [$kind, $K => $body]
+        }
+    };
+}
+
+/// The `match` of [`with_entity_kind!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! entity_arms {
+    ([$kind:expr, $K:ident => $body:expr] all { $($Kind:ident $field:ident;)+ } targets $targets:tt plain $plain:tt) => {
+        match $kind {
+            $(
+                $crate::graph::EntityKind::$Kind => {
+                    type $K = $crate::graph::$Kind;
+                    $body
+                }
+            )+
+        }
+    };
+}
+
+/// A `match` on an [`EntityKind`] whose arms name the *special* kinds (users, groups,
+/// spaces, shares, handle services, handles, harvesters: the kinds with relations or
+/// rules of their own) and whose last arm, `plain K => body`, runs `body` with `K`
+/// bound to the marker type of each *plain* kind (a target whose members hold one
+/// vocabulary and nothing else, like clusters). A special kind left out is a compile
+/// error; a new plain kind needs no edit.
+///
+/// Every special arm ends with a comma.
+///
+/// ```
+/// use privgraph::graph::{EntityKind, Graph, GraphError};
+///
+/// /// Creates an entity of a kind created from an id alone.
+/// fn create(graph: &mut Graph, kind: EntityKind, id: &str) -> Result<bool, GraphError> {
+///     use privgraph::graph::{Group, HandleService, Harvester, Space, User};
+///     Ok(privgraph::match_kind!(kind, {
+///         User => graph.create::<User>(id).is_ok(),
+///         Group => graph.create::<Group>(id).is_ok(),
+///         Space => graph.create::<Space>(id).is_ok(),
+///         HandleService => graph.create::<HandleService>(id).is_ok(),
+///         Harvester => graph.create::<Harvester>(id).is_ok(),
+///         Share | Handle => false,
+///     }, plain K => graph.create::<K>(id).is_ok()))
+/// }
+/// let mut graph = Graph::new();
+/// assert!(create(&mut graph, EntityKind::AtmInventory, "ai")?);
+/// assert!(!create(&mut graph, EntityKind::Share, "sh")?);
+/// assert_eq!(graph.len_of(EntityKind::AtmInventory), 1);
+/// # Ok::<(), GraphError>(())
+/// ```
+#[macro_export]
+macro_rules! match_kind {
+    ($kind:expr, { $($($Special:ident)|+ => $arm:expr,)+ }, plain $T:ident => $body:expr) => {
+        $crate::for_each_kind! {
+            $crate::match_kind_arms [EntityKind $kind; $($($Special)|+ => $arm,)+; $T => $body]
+        }
+    };
+}
+
+/// [`match_kind!`] on a [`TargetKind`]: arms name the special target kinds (groups,
+/// spaces, handle services, handles, harvesters), `plain T => body` runs for each plain
+/// kind with `T` bound to its marker type.
+///
+/// ```
+/// use privgraph::graph::{Graph, GraphError, Group, Key, TargetKind};
+///
+/// /// Makes `group` a direct member of target `id` of `kind`: a nesting in groups.
+/// fn add_group(graph: &mut Graph, kind: TargetKind, id: &str, group: Key<Group>) -> Result<(), GraphError> {
+///     use privgraph::graph::{Child, Handle, HandleService, Harvester, Parent, Space};
+///     fn by_member<T: privgraph::graph::Target>(graph: &mut Graph, id: &str, group: Key<Group>) -> Result<(), GraphError>
+///     where
+///         Group: privgraph::graph::MemberOf<T>,
+///     {
+///         match graph.key::<T>(id) {
+///             Some(target) => graph.add_member(target, group, Default::default()),
+///             None => Ok(()),
+///         }
+///     }
+///     privgraph::match_target_kind!(kind, {
+///         Group => match graph.key::<Group>(id) {
+///             Some(parent) => graph.nest(Child(group), Parent(parent), Default::default()),
+///             None => Ok(()),
+///         },
+///         Space => by_member::<Space>(graph, id, group),
+///         HandleService => by_member::<HandleService>(graph, id, group),
+///         Handle => by_member::<Handle>(graph, id, group),
+///         Harvester => by_member::<Harvester>(graph, id, group),
+///     }, plain T => by_member::<T>(graph, id, group))
+/// }
+/// let mut graph = Graph::new();
+/// let team = graph.create::<Group>("team")?;
+/// graph.create::<Group>("org")?;
+/// graph.create::<privgraph::graph::Cluster>("c")?;
+/// add_group(&mut graph, TargetKind::Group, "org", team)?;
+/// add_group(&mut graph, TargetKind::Cluster, "c", team)?;
+/// assert_eq!(graph.memberships::<Group, privgraph::graph::Cluster>(team).len(), 1);
+/// assert_eq!(graph.memberships::<Group, Group>(team).len(), 1);
+/// # Ok::<(), GraphError>(())
+/// ```
+#[macro_export]
+macro_rules! match_target_kind {
+    ($kind:expr, { $($($Special:ident)|+ => $arm:expr,)+ }, plain $T:ident => $body:expr) => {
+        $crate::for_each_kind! {
+            $crate::match_kind_arms [TargetKind $kind; $($($Special)|+ => $arm,)+; $T => $body]
+        }
+    };
+}
+
+/// The `match` of [`match_kind!`] and [`match_target_kind!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! match_kind_arms {
+    (
+        [$Enum:ident $kind:expr; $($($Special:ident)|+ => $arm:expr,)+; $T:ident => $body:expr]
+        all $all:tt targets $targets:tt
+        plain { $($(#[$doc:meta])* $Plain:ident $field:ident $P:ident $Entry:ident $name:literal;)* }
+    ) => {
+        match $kind {
+            $($($crate::graph::$Enum::$Special)|+ => $arm,)+
+            $(
+                $crate::graph::$Enum::$Plain => {
+                    type $T = $crate::graph::$Plain;
+                    $body
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) use crate::{for_each_kind, match_kind, with_entity_kind, with_target_kind};
+
+use super::nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
+
+fn user_node(id: &str) -> UserNode {
+    UserNode {
+        id: id.into(),
+        side: Default::default(),
+        eff_groups: Default::default(),
+        eff_oz: Default::default(),
+    }
+}
+fn group_node(id: &str) -> GroupNode {
+    GroupNode {
+        id: id.into(),
+        side: Default::default(),
+        members: Members::default(),
+        eff_resources: Default::default(),
+    }
+}
+pub(crate) fn resource_node<P>(id: &str) -> ResourceNode<P> {
+    ResourceNode {
+        id: id.into(),
+        members: Members::default(),
+        links: Default::default(),
+    }
+}
+
+kind_table!(kinds []);
 
 /// What differs between entity kinds in names: one row per kind, read by every layer
 /// (routes, answers, errors, snapshots, the CLI), so a kind's names live in one place.
@@ -88,95 +673,6 @@ const fn row(
 }
 
 impl EntityKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [EntityKind; 9] = [
-        EntityKind::User,
-        EntityKind::Group,
-        EntityKind::Space,
-        EntityKind::Share,
-        EntityKind::HandleService,
-        EntityKind::Handle,
-        EntityKind::Harvester,
-        EntityKind::Cluster,
-        EntityKind::AtmInventory,
-    ];
-
-    /// The kind's names (see [`KindInfo`]): the one table of per-kind names.
-    pub const fn info(self) -> &'static KindInfo {
-        match self {
-            EntityKind::User => &const { row("user", "users", "users", "od_user", "user", "user") },
-            EntityKind::Group => {
-                &const { row("group", "groups", "groups", "od_group", "group", "group") }
-            }
-            EntityKind::Space => {
-                &const { row("space", "spaces", "spaces", "od_space", "space", "space") }
-            }
-            EntityKind::Share => {
-                &const { row("share", "shares", "shares", "od_share", "share", "share") }
-            }
-            EntityKind::HandleService => {
-                &const {
-                    row(
-                        "handle_service",
-                        "handle_services",
-                        "handleServices",
-                        "od_handle_service",
-                        "handleService",
-                        "handle-service",
-                    )
-                }
-            }
-            EntityKind::Handle => {
-                &const {
-                    row(
-                        "handle",
-                        "handles",
-                        "handles",
-                        "od_handle",
-                        "handle",
-                        "handle",
-                    )
-                }
-            }
-            EntityKind::Harvester => {
-                &const {
-                    row(
-                        "harvester",
-                        "harvesters",
-                        "harvesters",
-                        "od_harvester",
-                        "harvester",
-                        "harvester",
-                    )
-                }
-            }
-            EntityKind::Cluster => {
-                &const {
-                    row(
-                        "cluster",
-                        "clusters",
-                        "clusters",
-                        "od_cluster",
-                        "cluster",
-                        "cluster",
-                    )
-                }
-            }
-            EntityKind::AtmInventory => {
-                &const {
-                    row(
-                        "atm_inventory",
-                        "atm_inventories",
-                        "atmInventories",
-                        "od_atm_inventory",
-                        "atm_inventory",
-                        "atm-inventory",
-                    )
-                }
-            }
-        }
-    }
-
     /// Snake-case name (see [`KindInfo::name`]).
     ///
     /// ```
@@ -197,71 +693,12 @@ impl EntityKind {
     pub fn from_name(name: &str) -> Option<EntityKind> {
         EntityKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
-
-    /// The kind as a target kind, when entities of it have members.
-    ///
-    /// ```
-    /// use privgraph::graph::{EntityKind, TargetKind};
-    /// assert_eq!(EntityKind::Space.target(), Some(TargetKind::Space));
-    /// assert_eq!(EntityKind::Share.target(), None);
-    /// ```
-    pub const fn target(self) -> Option<TargetKind> {
-        Some(match self {
-            EntityKind::Group => TargetKind::Group,
-            EntityKind::Space => TargetKind::Space,
-            EntityKind::HandleService => TargetKind::HandleService,
-            EntityKind::Handle => TargetKind::Handle,
-            EntityKind::Harvester => TargetKind::Harvester,
-            EntityKind::Cluster => TargetKind::Cluster,
-            EntityKind::AtmInventory => TargetKind::AtmInventory,
-            EntityKind::User | EntityKind::Share => return None,
-        })
-    }
 }
 
 impl fmt::Display for EntityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// The seven kinds that have members holding privileges (every kind but users and
-/// shares).
-///
-/// ```
-/// use privgraph::graph::{EntityKind, TargetKind};
-/// assert_eq!(TargetKind::ALL.len(), 7);
-/// assert_eq!(EntityKind::from(TargetKind::Space), EntityKind::Space);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetKind {
-    /// Groups (members: users and child groups).
-    Group,
-    /// Spaces.
-    Space,
-    /// Handle services.
-    HandleService,
-    /// Handles.
-    Handle,
-    /// Harvesters.
-    Harvester,
-    /// Clusters.
-    Cluster,
-    /// Automation inventories.
-    AtmInventory,
-}
-
-impl TargetKind {
-    /// Every target kind.
-    pub const ALL: [TargetKind; 7] = [
-        TargetKind::Group,
-        TargetKind::Space,
-        TargetKind::HandleService,
-        TargetKind::Handle,
-        TargetKind::Harvester,
-        TargetKind::Cluster,
-        TargetKind::AtmInventory,
-    ];
 }
 
 impl TargetKind {
@@ -289,38 +726,6 @@ impl TargetKind {
     /// ```
     pub fn from_name(name: &str) -> Option<TargetKind> {
         TargetKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// The vocabulary members hold in entities of this kind.
-    ///
-    /// ```
-    /// use privgraph::graph::TargetKind;
-    /// use privgraph::privileges::Vocabulary;
-    /// assert_eq!(TargetKind::Handle.vocabulary(), Vocabulary::Handle);
-    /// ```
-    pub const fn vocabulary(self) -> Vocabulary {
-        match self {
-            TargetKind::Group => Vocabulary::Group,
-            TargetKind::Space => Vocabulary::Space,
-            TargetKind::HandleService => Vocabulary::HandleService,
-            TargetKind::Handle => Vocabulary::Handle,
-            TargetKind::Harvester => Vocabulary::Harvester,
-            TargetKind::Cluster => Vocabulary::Cluster,
-            TargetKind::AtmInventory => Vocabulary::AtmInventory,
-        }
-    }
-
-    /// The kind as an entity kind.
-    pub const fn entity(self) -> EntityKind {
-        match self {
-            TargetKind::Group => EntityKind::Group,
-            TargetKind::Space => EntityKind::Space,
-            TargetKind::HandleService => EntityKind::HandleService,
-            TargetKind::Handle => EntityKind::Handle,
-            TargetKind::Harvester => EntityKind::Harvester,
-            TargetKind::Cluster => EntityKind::Cluster,
-            TargetKind::AtmInventory => EntityKind::AtmInventory,
-        }
     }
 }
 
@@ -377,46 +782,8 @@ impl fmt::Display for MemberType {
     }
 }
 
-/// Runs `$body` with `$T` bound to the marker type of the [`TargetKind`] `$kind`: the
-/// one table from runtime target kinds to generic code, shared by every layer.
-macro_rules! with_target_kind {
-    ($kind:expr, $T:ident => $body:expr) => {
-        match $kind {
-            $crate::graph::TargetKind::Group => {
-                type $T = $crate::graph::Group;
-                $body
-            }
-            $crate::graph::TargetKind::Space => {
-                type $T = $crate::graph::Space;
-                $body
-            }
-            $crate::graph::TargetKind::HandleService => {
-                type $T = $crate::graph::HandleService;
-                $body
-            }
-            $crate::graph::TargetKind::Handle => {
-                type $T = $crate::graph::Handle;
-                $body
-            }
-            $crate::graph::TargetKind::Harvester => {
-                type $T = $crate::graph::Harvester;
-                $body
-            }
-            $crate::graph::TargetKind::Cluster => {
-                type $T = $crate::graph::Cluster;
-                $body
-            }
-            $crate::graph::TargetKind::AtmInventory => {
-                type $T = $crate::graph::AtmInventory;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_target_kind;
-
 /// A kind of entity, as a type: `Key<User>` cannot be passed where a `Key<Group>` is
-/// expected. Implemented by the nine marker types of this module.
+/// expected. Implemented by the marker type of each [`EntityKind`].
 pub trait Kind: sealed::Sealed + Sized + 'static {
     /// The kind as a value.
     const KIND: EntityKind;
@@ -503,8 +870,6 @@ impl MemberOf<Space> for Group {}
 impl MemberOf<HandleService> for Group {}
 impl MemberOf<Handle> for Group {}
 impl MemberOf<Harvester> for Group {}
-impl MemberOf<Cluster> for Group {}
-impl MemberOf<AtmInventory> for Group {}
 
 /// The group that is (or is to be) nested in a [`Parent`]: the group whose members
 /// gain the parent's relations. See [`Graph::nest`].
@@ -680,140 +1045,4 @@ impl<K: Kind> fmt::Debug for Key<K> {
             self.graph.0
         )
     }
-}
-
-macro_rules! kinds {
-    ($(
-        $(#[$doc:meta])*
-        $Kind:ident => $field:ident: $Node:ty, $Hot:ty, $entity:ident $(, new $new:expr)?
-        $(, target $target:ident: $P:ty)?
-        $(, member $member:ident)?;
-    )+) => {$(
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $Kind {}
-        impl sealed::Sealed for $Kind {}
-        impl Kind for $Kind {
-            const KIND: EntityKind = EntityKind::$entity;
-            type Node = $Node;
-            type Hot = $Hot;
-            #[inline]
-            fn slab(graph: &Graph) -> &Slab<$Node, $Hot> {
-                &graph.$field
-            }
-            #[inline]
-            fn slab_mut(graph: &mut Graph) -> &mut Slab<$Node, $Hot> {
-                &mut graph.$field
-            }
-            fn node_id(node: &$Node) -> &str {
-                &node.id
-            }
-        }
-        $(
-            impl Target for $Kind {
-                type Privileges = $P;
-                const TARGET: TargetKind = TargetKind::$target;
-                fn members(node: &$Node) -> &Members<$P> {
-                    &node.members
-                }
-                fn members_mut(node: &mut $Node) -> &mut Members<$P> {
-                    &mut node.members
-                }
-                #[inline]
-                fn eff(graph: &Graph, index: u32) -> &EffUsers<$P> {
-                    graph.$field.hot(index)
-                }
-                #[inline]
-                fn eff_mut(graph: &mut Graph, index: u32) -> &mut EffUsers<$P> {
-                    graph.$field.hot_mut(index)
-                }
-                #[inline]
-                fn node_eff_mut(graph: &mut Graph, index: u32) -> (&mut $Node, &mut EffUsers<$P>) {
-                    graph.$field.node_hot_mut(index)
-                }
-                #[inline]
-                fn is_owner(node: &$Node, user: u32) -> bool {
-                    super::nodes::Ownership::is_owner(node, user)
-                }
-                fn drop_owner(node: &mut $Node, user: u32) -> bool {
-                    super::nodes::Ownership::drop_owner(node, user)
-                }
-            }
-            impl TargetVocabulary for $P {
-                type Target = $Kind;
-            }
-        )?
-        $(
-            impl Independent for $Kind {
-                fn new_node(id: &str) -> $Node {
-                    ($new)(id)
-                }
-            }
-        )?
-        $(
-            impl MemberKind for $Kind {
-                const MEMBER: MemberType = MemberType::$member;
-                fn member_side(node: &$Node) -> &super::members::MemberSide {
-                    &node.side
-                }
-                fn member_side_mut(node: &mut $Node) -> &mut super::members::MemberSide {
-                    &mut node.side
-                }
-            }
-        )?
-    )+};
-}
-
-use super::nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
-
-fn user_node(id: &str) -> UserNode {
-    UserNode {
-        id: id.into(),
-        side: Default::default(),
-        eff_groups: Default::default(),
-        eff_oz: Default::default(),
-    }
-}
-fn group_node(id: &str) -> GroupNode {
-    GroupNode {
-        id: id.into(),
-        side: Default::default(),
-        members: Members::default(),
-        eff_resources: Default::default(),
-    }
-}
-pub(crate) fn resource_node<P>(id: &str) -> ResourceNode<P> {
-    ResourceNode {
-        id: id.into(),
-        members: Members::default(),
-        links: Default::default(),
-    }
-}
-
-kinds! {
-    /// Marker for users.
-    User => users: UserNode, (), User, new user_node, member User;
-    /// Marker for groups: targets (of users and child groups) and members (of parents
-    /// and resources) at once.
-    Group => groups: GroupNode, EffUsers<GroupPrivileges>, Group, new group_node, target Group: GroupPrivileges, member Group;
-    /// Marker for spaces.
-    Space => spaces: ResourceNode<SpacePrivileges>, EffUsers<SpacePrivileges>, Space, new resource_node, target Space: SpacePrivileges;
-    /// Marker for shares.
-    Share => shares: ShareNode, (), Share;
-    /// Marker for handle services.
-    HandleService => handle_services: ResourceNode<HandleServicePrivileges>,
-        EffUsers<HandleServicePrivileges>, HandleService, new resource_node,
-        target HandleService: HandleServicePrivileges;
-    /// Marker for handles.
-    Handle => handles: ResourceNode<HandlePrivileges>, EffUsers<HandlePrivileges>, Handle, target Handle: HandlePrivileges;
-    /// Marker for harvesters.
-    Harvester => harvesters: ResourceNode<HarvesterPrivileges>, EffUsers<HarvesterPrivileges>,
-        Harvester, new resource_node,
-        target Harvester: HarvesterPrivileges;
-    /// Marker for clusters.
-    Cluster => clusters: ResourceNode<ClusterPrivileges>, EffUsers<ClusterPrivileges>, Cluster, new resource_node, target Cluster: ClusterPrivileges;
-    /// Marker for automation inventories.
-    AtmInventory => atm_inventories: ResourceNode<AtmInventoryPrivileges>,
-        EffUsers<AtmInventoryPrivileges>, AtmInventory, new resource_node,
-        target AtmInventory: AtmInventoryPrivileges;
 }

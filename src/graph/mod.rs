@@ -1,11 +1,12 @@
 //! The membership graph, with effective relations kept current on every change.
 //!
-//! A [`Graph`] holds users, groups, spaces, shares, handle services, handles,
-//! harvesters, clusters and automation inventories. Users and groups are *members* of
-//! *targets* (groups and the six resource kinds), each direct membership carrying a set
-//! of the target's privileges; groups nest (child → parent) and stay acyclic. Members
-//! join with [`Graph::add_member`], groups join groups with [`Graph::nest`], whose
-//! [`Child`] and [`Parent`] arguments cannot be swapped silently.
+//! A [`Graph`] holds entities of every [`EntityKind`]: users, groups, spaces, shares,
+//! handle services, handles, harvesters and the other resource kinds. Users and groups
+//! are *members* of *targets* ([`TargetKind`]: groups and the resource kinds), each
+//! direct membership carrying a set of the target's privileges; groups nest (child →
+//! parent) and stay acyclic. Members join with [`Graph::add_member`], groups join groups
+//! with [`Graph::nest`], whose [`Child`] and [`Parent`] arguments cannot be swapped
+//! silently.
 //!
 //! Effective relations follow Onezone's rule: a member's effective privileges in a
 //! target are its direct ones there ∪ the direct privileges there of every direct member
@@ -71,8 +72,7 @@ mod search;
 mod slab;
 
 use crate::privileges::{
-    Applied, AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeUpdate, SpacePrivileges,
+    Applied, GroupPrivileges, HandlePrivileges, OzPrivileges, PrivilegeUpdate,
 };
 use bitflags::Flags;
 
@@ -83,15 +83,14 @@ pub use change::{
 };
 pub use error::{EntityRef, GraphError, IdProblem};
 pub use explain::{Intermediary, Path};
-pub(crate) use kinds::with_target_kind;
 pub use kinds::{
-    AtmInventory, Child, Cluster, EntityKind, Group, Handle, HandleService, Harvester, Independent,
-    Key, Kind, KindInfo, MemberKind, MemberOf, MemberType, Parent, Share, Space, Target,
-    TargetKind, TargetVocabulary, User,
+    Child, EntityKind, Independent, Key, Kind, KindInfo, MemberKind, MemberOf, MemberType, Parent,
+    Target, TargetKind, TargetVocabulary,
 };
+pub(crate) use kinds::{for_each_kind, match_kind, with_entity_kind, with_target_kind};
 
-use members::{EffUsers, TargetRef};
-use nodes::{GroupNode, ResourceNode, ShareNode, UserNode};
+use members::TargetRef;
+use nodes::{ResourceNode, ShareNode};
 use propagate::MemberRef;
 use slab::Slab;
 use smallvec::SmallVec;
@@ -99,36 +98,66 @@ use smallvec::SmallVec;
 /// The longest external id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
-/// The membership graph. See the [module documentation](self).
-///
-/// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph made
-/// by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh one, so it
-/// refuses the keys of every other graph, including the graph it was cloned from.
-///
-/// Equality is semantic (see [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two
-/// graphs are equal when they hold the same entities and relations, whatever their
-/// identities and the order the entities were created in.
-#[derive(Debug)]
-pub struct Graph {
-    identity: kinds::Identity,
-    pub(crate) users: Slab<UserNode>,
-    pub(crate) groups: Slab<GroupNode, EffUsers<GroupPrivileges>>,
-    pub(crate) spaces: Slab<ResourceNode<SpacePrivileges>, EffUsers<SpacePrivileges>>,
-    pub(crate) shares: Slab<ShareNode>,
-    pub(crate) handle_services:
-        Slab<ResourceNode<HandleServicePrivileges>, EffUsers<HandleServicePrivileges>>,
-    pub(crate) handles: Slab<ResourceNode<HandlePrivileges>, EffUsers<HandlePrivileges>>,
-    pub(crate) harvesters: Slab<ResourceNode<HarvesterPrivileges>, EffUsers<HarvesterPrivileges>>,
-    pub(crate) clusters: Slab<ResourceNode<ClusterPrivileges>, EffUsers<ClusterPrivileges>>,
-    pub(crate) atm_inventories:
-        Slab<ResourceNode<AtmInventoryPrivileges>, EffUsers<AtmInventoryPrivileges>>,
-    /// The number of batches applied since the graph was created or loaded at a
-    /// revision (see [`Graph::apply`]).
-    pub(crate) revision: u64,
-    /// While [`Graph::apply`] runs: every ownership that ended as a side effect of a
-    /// change, as (space id, user id), so that undoing the batch can restore it.
-    pub(crate) owner_journal: Option<Vec<(String, String)>>,
+/// Defines [`Graph`], one slab per kind, and the constructors that name every slab.
+macro_rules! graph {
+    ([] all { $($Kind:ident $field:ident;)+ } targets $targets:tt plain $plain:tt) => {
+        // The marker type of every kind.
+        pub use kinds::{$($Kind),+};
+
+        /// The membership graph. See the [module documentation](self).
+        ///
+        /// Every graph has an identity that the keys it issues carry (see [`Key`]): a graph
+        /// made by [`Graph::new`], [`Default`], loading a snapshot or [`Clone`] has a fresh
+        /// one, so it refuses the keys of every other graph, including the graph it was
+        /// cloned from.
+        ///
+        /// Equality is semantic (see
+        /// [`PartialEq for Graph`](#impl-PartialEq-for-Graph)): two graphs are equal when
+        /// they hold the same entities and relations, whatever their identities and the
+        /// order the entities were created in.
+        #[derive(Debug)]
+        pub struct Graph {
+            identity: kinds::Identity,
+            $(pub(crate) $field: Slab<<$Kind as Kind>::Node, <$Kind as Kind>::Hot>,)+
+            /// The number of batches applied since the graph was created or loaded at a
+            /// revision (see [`Graph::apply`]).
+            pub(crate) revision: u64,
+            /// While [`Graph::apply`] runs: every ownership that ended as a side effect of a
+            /// change, as (space id, user id), so that undoing the batch can restore it.
+            pub(crate) owner_journal: Option<Vec<(String, String)>>,
+        }
+
+        impl Graph {
+            /// An empty graph.
+            ///
+            /// ```
+            /// use privgraph::graph::{Graph, User};
+            /// assert_eq!(Graph::new().len::<User>(), 0);
+            /// ```
+            pub fn new() -> Self {
+                Graph {
+                    identity: kinds::Identity::mint(),
+                    $($field: Slab::default(),)+
+                    revision: 0,
+                    owner_journal: None,
+                }
+            }
+
+            /// A copy that keeps this graph's identity, so keys issued by either work on both
+            /// while both receive the same mutations (the two copies concurrent readers keep).
+            /// The public [`Clone`] mints a new identity instead.
+            pub(crate) fn duplicate(&self) -> Graph {
+                Graph {
+                    identity: self.identity,
+                    $($field: self.$field.clone(),)+
+                    revision: self.revision,
+                    owner_journal: None,
+                }
+            }
+        }
+    };
 }
+for_each_kind!(graph);
 
 fn check_id(kind: EntityKind, id: &str) -> Result<(), GraphError> {
     let problem = if id.is_empty() {
@@ -185,49 +214,6 @@ impl Clone for Graph {
 }
 
 impl Graph {
-    /// An empty graph.
-    ///
-    /// ```
-    /// use privgraph::graph::{Graph, User};
-    /// assert_eq!(Graph::new().len::<User>(), 0);
-    /// ```
-    pub fn new() -> Self {
-        Graph {
-            identity: kinds::Identity::mint(),
-            users: Slab::default(),
-            groups: Slab::default(),
-            spaces: Slab::default(),
-            shares: Slab::default(),
-            handle_services: Slab::default(),
-            handles: Slab::default(),
-            harvesters: Slab::default(),
-            clusters: Slab::default(),
-            atm_inventories: Slab::default(),
-            revision: 0,
-            owner_journal: None,
-        }
-    }
-
-    /// A copy that keeps this graph's identity, so keys issued by either work on both
-    /// while both receive the same mutations (the two copies concurrent readers keep).
-    /// The public [`Clone`] mints a new identity instead.
-    pub(crate) fn duplicate(&self) -> Graph {
-        Graph {
-            identity: self.identity,
-            users: self.users.clone(),
-            groups: self.groups.clone(),
-            spaces: self.spaces.clone(),
-            shares: self.shares.clone(),
-            handle_services: self.handle_services.clone(),
-            handles: self.handles.clone(),
-            harvesters: self.harvesters.clone(),
-            clusters: self.clusters.clone(),
-            atm_inventories: self.atm_inventories.clone(),
-            revision: self.revision,
-            owner_journal: None,
-        }
-    }
-
     // ----- ids and keys ---------------------------------------------------------------
 
     /// The key of the entity of kind `K` called `id`. One string hash and probe.
@@ -287,6 +273,21 @@ impl Graph {
     #[allow(clippy::len_without_is_empty)] // per kind; a graph has no single length
     pub fn len<K: Kind>(&self) -> usize {
         K::slab(self).len()
+    }
+
+    /// How many entities of `kind` exist: [`Graph::len`] for a kind known at run time.
+    ///
+    /// ```
+    /// use privgraph::graph::{EntityKind, Graph, User};
+    /// let mut graph = Graph::new();
+    /// graph.create::<User>("a")?;
+    /// let counts: Vec<usize> = EntityKind::ALL.iter().map(|&kind| graph.len_of(kind)).collect();
+    /// assert_eq!(counts.iter().sum::<usize>(), 1);
+    /// assert_eq!(graph.len_of(EntityKind::User), 1);
+    /// # Ok::<(), privgraph::graph::GraphError>(())
+    /// ```
+    pub fn len_of(&self, kind: EntityKind) -> usize {
+        with_entity_kind!(kind, K => self.len::<K>())
     }
 
     /// Every live entity of kind `K`, in index order.
@@ -412,8 +413,8 @@ impl Graph {
         Ok(())
     }
 
-    /// Creates a user, group, space, handle service, harvester, cluster or automation
-    /// inventory with no relations. O(1) amortized.
+    /// Creates an entity of an [`Independent`] kind (every kind but shares and handles,
+    /// which belong to other entities) with no relations. O(1) amortized.
     ///
     /// Errors: [`GraphError::InvalidId`] (empty, or over 256 bytes),
     /// [`GraphError::EntityExists`].
@@ -512,19 +513,19 @@ impl Graph {
     /// ```
     pub fn delete<K: Kind>(&mut self, key: Key<K>) -> Result<(), GraphError> {
         let index = self.live(key)?;
-        match K::KIND {
-            EntityKind::User => {
+        match_kind!(K::KIND, {
+            User => {
                 self.delete_member(MemberRef::user(index));
                 self.free::<User>(index);
-            }
-            EntityKind::Group => {
+            },
+            Group => {
                 self.clear_target::<Group>(index);
                 self.delete_member(MemberRef::group(index));
                 self.free::<Group>(index);
-            }
-            EntityKind::Space => self.delete_space(index),
-            EntityKind::Share => self.delete_share(index),
-            EntityKind::HandleService => {
+            },
+            Space => self.delete_space(index),
+            Share => self.delete_share(index),
+            HandleService => {
                 let handles = self.handle_services.node(index).links.children.len();
                 if handles > 0 {
                     return Err(GraphError::HandleServiceNotEmpty {
@@ -534,24 +535,19 @@ impl Graph {
                 }
                 self.clear_target::<HandleService>(index);
                 self.free::<HandleService>(index);
-            }
-            EntityKind::Handle => self.delete_handle(index),
-            EntityKind::Harvester => {
+            },
+            Handle => self.delete_handle(index),
+            Harvester => {
                 self.clear_target::<Harvester>(index);
                 for s in std::mem::take(&mut self.harvesters.node_mut(index).links.linked) {
                     self.spaces.node_mut(s).links.linked.retain(|h| *h != index);
                 }
                 self.free::<Harvester>(index);
-            }
-            EntityKind::Cluster => {
-                self.clear_target::<Cluster>(index);
-                self.free::<Cluster>(index);
-            }
-            EntityKind::AtmInventory => {
-                self.clear_target::<AtmInventory>(index);
-                self.free::<AtmInventory>(index);
-            }
-        }
+            },
+        }, plain T => {
+            self.clear_target::<T>(index);
+            self.free::<T>(index);
+        });
         Ok(())
     }
 

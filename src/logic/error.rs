@@ -104,7 +104,8 @@ pub enum Error {
         child_type: &'static str,
         /// The member's id.
         child_id: String,
-        /// `group`, `space`, `handleService`, `handle`, `harvester`, `cluster`, `atm_inventory`.
+        /// The target's [`KindInfo::relation_type`](crate::graph::KindInfo::relation_type):
+        /// `group`, `space`, `handleService`, ….
         parent_type: &'static str,
         /// The target's id.
         parent_id: String,

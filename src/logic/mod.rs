@@ -64,10 +64,8 @@ use crate::graph::{Batch, Graph, TargetKind};
 
 pub use decision::{Decision, Denial, Reason};
 pub use error::Error;
-pub use ops::{
-    AtmInventoryOp, ClusterOp, CommonOp, GroupOp, HandleOp, HandleServiceOp, HarvesterOp,
-    Operation, OzOp, SpaceOp, UserOp, UserRef,
-};
+// Every public item of ops.rs (the operation enums), so a kind's enum needs no line here.
+pub use ops::*;
 pub use outcome::{Outcome, Planned, Via, Write};
 pub use rules::{Client, Cond, Existence, Rule};
 

@@ -1,16 +1,16 @@
-//! A privilege set of any of the eight vocabularies, for the places that hold sets of
+//! A privilege set of any vocabulary, for the places that hold sets of
 //! several vocabularies side by side (change batches, typed answers, rules).
 
 use serde::{Serialize, Serializer};
 
 use super::{
-    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, PrivilegeListError,
-    PrivilegeNameError, PrivilegeUpdate, Privileges, SpacePrivileges, UpdateBodyError, Vocabulary,
+    PrivilegeListError, PrivilegeNameError, PrivilegeUpdate, Privileges, UpdateBodyError,
+    Vocabulary,
 };
 
+/// Defines [`AnyPrivileges`] from the list of vocabularies.
 macro_rules! any_privileges {
-    ($($Variant:ident($Type:ty)),+ $(,)?) => {
+    ([] $( $(#[$doc:meta])* $Variant:ident($Type:ident) = $name:literal, )+) => {
         /// A privilege set tagged with its vocabulary.
         ///
         /// Serializes as the set's names (sorted), like every vocabulary type; reading one
@@ -26,14 +26,14 @@ macro_rules! any_privileges {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum AnyPrivileges {
             $(
-                #[doc = concat!("A set of [`", stringify!($Type), "`].")]
-                $Variant($Type),
+                #[doc = concat!("A set of [`", stringify!($Type), "`](super::", stringify!($Type), ").")]
+                $Variant(super::$Type),
             )+
         }
 
         $(
-            impl From<$Type> for AnyPrivileges {
-                fn from(set: $Type) -> Self {
+            impl From<super::$Type> for AnyPrivileges {
+                fn from(set: super::$Type) -> Self {
                     AnyPrivileges::$Variant(set)
                 }
             }
@@ -69,7 +69,7 @@ macro_rules! any_privileges {
             /// The empty set of a vocabulary.
             pub fn empty(vocabulary: Vocabulary) -> Self {
                 match vocabulary {
-                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(<$Type>::empty()),)+
+                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(<super::$Type>::empty()),)+
                 }
             }
 
@@ -81,7 +81,7 @@ macro_rules! any_privileges {
             /// ```
             pub fn all(vocabulary: Vocabulary) -> Self {
                 match vocabulary {
-                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(<$Type>::all()),)+
+                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(<super::$Type>::all()),)+
                 }
             }
 
@@ -106,14 +106,14 @@ macro_rules! any_privileges {
                     })
                 }
                 Ok(match vocabulary {
-                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(parse::<$Type>(names)?),)+
+                    $(Vocabulary::$Variant => AnyPrivileges::$Variant(parse::<super::$Type>(names)?),)+
                 })
             }
 
             /// Every name of the set's vocabulary, sorted (Onezone's `allowed` lists).
             pub fn allowed(vocabulary: Vocabulary) -> &'static [&'static str] {
                 match vocabulary {
-                    $(Vocabulary::$Variant => <$Type>::NAMES,)+
+                    $(Vocabulary::$Variant => <super::$Type>::NAMES,)+
                 }
             }
 
@@ -126,7 +126,7 @@ macro_rules! any_privileges {
             /// ```
             pub fn presets(vocabulary: Vocabulary) -> Vec<(&'static str, AnyPrivileges)> {
                 match vocabulary {
-                    $(Vocabulary::$Variant => <$Type>::PRESETS
+                    $(Vocabulary::$Variant => <super::$Type>::PRESETS
                         .iter()
                         .map(|p| (p.name, AnyPrivileges::$Variant(p.privileges)))
                         .collect(),)+
@@ -136,56 +136,32 @@ macro_rules! any_privileges {
     };
 }
 
-any_privileges! {
-    Group(GroupPrivileges),
-    Space(SpacePrivileges),
-    HandleService(HandleServicePrivileges),
-    Handle(HandlePrivileges),
-    Harvester(HarvesterPrivileges),
-    Cluster(ClusterPrivileges),
-    AtmInventory(AtmInventoryPrivileges),
-    Oz(OzPrivileges),
-}
+super::for_each_vocabulary!(any_privileges);
 
 /// Runs `$body` with `$P` bound to the privilege type of the [`Vocabulary`] `$vocabulary`.
 macro_rules! with_vocabulary {
     ($vocabulary:expr, $P:ident => $body:expr) => {
+        $crate::privileges::for_each_vocabulary!(
+            $crate::privileges::any::vocabulary_arms [$vocabulary, $P => $body]
+        )
+    };
+}
+
+/// The `match` of [`with_vocabulary!`], one arm per row of the list of vocabularies.
+macro_rules! vocabulary_arms {
+    ([$vocabulary:expr, $P:ident => $body:expr]
+     $( $(#[$doc:meta])* $Variant:ident($Name:ident) = $name:literal, )+) => {
         match $vocabulary {
-            $crate::privileges::Vocabulary::Group => {
-                type $P = $crate::privileges::GroupPrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::Space => {
-                type $P = $crate::privileges::SpacePrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::HandleService => {
-                type $P = $crate::privileges::HandleServicePrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::Handle => {
-                type $P = $crate::privileges::HandlePrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::Harvester => {
-                type $P = $crate::privileges::HarvesterPrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::Cluster => {
-                type $P = $crate::privileges::ClusterPrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::AtmInventory => {
-                type $P = $crate::privileges::AtmInventoryPrivileges;
-                $body
-            }
-            $crate::privileges::Vocabulary::Oz => {
-                type $P = $crate::privileges::OzPrivileges;
-                $body
-            }
+            $(
+                $crate::privileges::Vocabulary::$Variant => {
+                    type $P = $crate::privileges::$Name;
+                    $body
+                }
+            )+
         }
     };
 }
+pub(crate) use vocabulary_arms;
 
 impl AnyPrivileges {
     /// The set as vocabulary `P`, or `None` when it is of another vocabulary.

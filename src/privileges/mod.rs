@@ -1,7 +1,7 @@
-//! The eight privilege vocabularies of Onezone and their update algebra.
+//! The privilege vocabularies of Onezone and their update algebra.
 //!
 //! Every vocabulary is one [`bitflags`] type whose flags carry Onezone's exact names
-//! (`group_view`, `handle_service_update`, `oz_set_privileges`, …). All eight implement
+//! (`group_view`, `handle_service_update`, `oz_set_privileges`, …). All implement
 //! [`Privileges`], so the layers above are written once, generically: name ↔ flag
 //! conversion, iteration in name order, the presets (member / manager / admin, or
 //! viewer / admin for oz privileges) and Onezone's list validation.
@@ -55,58 +55,52 @@ use std::hash::Hash;
 pub use algebra::{Applied, MissingGrantAndRevoke, PrivilegeUpdate, UpdateBodyError};
 pub use any::AnyPrivileges;
 pub use parse::{PrivilegeListError, PrivilegeNameError};
-pub use vocabularies::{
-    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, SpacePrivileges,
-};
+pub(crate) use vocabularies::for_each_vocabulary;
 
-/// Which of Onezone's eight privilege vocabularies a set belongs to.
-///
-/// ```
-/// use privgraph::privileges::{Privileges, SpacePrivileges, Vocabulary};
-/// assert_eq!(SpacePrivileges::VOCABULARY, Vocabulary::Space);
-/// assert_eq!(Vocabulary::Space.to_string(), "space");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Vocabulary {
-    /// Privileges of a member in a group (`group_*`).
-    Group,
-    /// Privileges of a member in a space (`space_*`).
-    Space,
-    /// Privileges of a member in a handle service (`handle_service_*`).
-    HandleService,
-    /// Privileges of a member in a handle (`handle_*`).
-    Handle,
-    /// Privileges of a member in a harvester (`harvester_*`).
-    Harvester,
-    /// Privileges of a member in a cluster (`cluster_*`).
-    Cluster,
-    /// Privileges of a member in an automation inventory (`atm_inventory_*`).
-    AtmInventory,
-    /// Onezone-wide administrator privileges of a user or group (`oz_*`).
-    Oz,
-}
+/// Defines [`Vocabulary`] and re-exports the privilege types, from the list of
+/// vocabularies.
+macro_rules! vocabulary_enum {
+    ([] $( $(#[$doc:meta])* $Variant:ident($Type:ident) = $name:literal, )+) => {
+        pub use vocabularies::{$($Type),+};
 
-impl Vocabulary {
-    /// The name Onezone's privilege atoms start with, as used in messages.
-    ///
-    /// ```
-    /// use privgraph::privileges::Vocabulary;
-    /// assert_eq!(Vocabulary::AtmInventory.as_str(), "atm_inventory");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Vocabulary::Group => "group",
-            Vocabulary::Space => "space",
-            Vocabulary::HandleService => "handle_service",
-            Vocabulary::Handle => "handle",
-            Vocabulary::Harvester => "harvester",
-            Vocabulary::Cluster => "cluster",
-            Vocabulary::AtmInventory => "atm_inventory",
-            Vocabulary::Oz => "oz",
+        /// Which of Onezone's privilege vocabularies a set belongs to.
+        ///
+        /// ```
+        /// use privgraph::privileges::{Privileges, SpacePrivileges, Vocabulary};
+        /// assert_eq!(SpacePrivileges::VOCABULARY, Vocabulary::Space);
+        /// assert_eq!(Vocabulary::Space.to_string(), "space");
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Vocabulary {
+            $( $(#[$doc])* $Variant, )+
         }
-    }
+
+        impl Vocabulary {
+            /// Every vocabulary, in declaration order (oz privileges last).
+            ///
+            /// ```
+            /// use privgraph::privileges::Vocabulary;
+            /// assert_eq!(Vocabulary::ALL.first(), Some(&Vocabulary::Group));
+            /// assert_eq!(Vocabulary::ALL.last(), Some(&Vocabulary::Oz));
+            /// ```
+            pub const ALL: [Vocabulary; <[&str]>::len(&[$($name),+])] =
+                [$(Vocabulary::$Variant),+];
+
+            /// The name Onezone's privilege atoms start with, as used in messages.
+            ///
+            /// ```
+            /// use privgraph::privileges::Vocabulary;
+            /// assert_eq!(Vocabulary::AtmInventory.as_str(), "atm_inventory");
+            /// ```
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Vocabulary::$Variant => $name,)+
+                }
+            }
+        }
+    };
 }
+vocabularies::for_each_vocabulary!(vocabulary_enum);
 
 impl std::fmt::Display for Vocabulary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,7 +123,7 @@ pub struct Preset<P: 'static> {
     pub privileges: P,
 }
 
-/// What all eight vocabularies share; the layers above are written once against it.
+/// What all vocabularies share; the layers above are written once against it.
 ///
 /// Implemented only by the types of this module (the names table is the single source
 /// of truth for each vocabulary: bit `i` of a set is the `i`-th name in sorted order,

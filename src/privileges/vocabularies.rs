@@ -1,8 +1,44 @@
-//! The names tables of the eight vocabularies, as Onezone defines them (the
-//! `privileges.hrl` of its shared library, ctool). Each table is sorted by name; bit `i`
-//! is the `i`-th name.
+//! The names tables of the vocabularies, as Onezone defines them (the `privileges.hrl`
+//! of its shared library, ctool). Each table is sorted by name; bit `i` is the `i`-th
+//! name.
+//!
+//! [`for_each_vocabulary!`] is the one list of vocabularies: the [`Vocabulary`] enum,
+//! [`AnyPrivileges`] and every runtime dispatch from a vocabulary to its type are
+//! generated from it, so a new vocabulary is one `vocabulary!` block here and one row
+//! there.
+//!
+//! [`Vocabulary`]: super::Vocabulary
+//! [`AnyPrivileges`]: super::AnyPrivileges
 
 use super::vocabulary;
+
+/// Calls the macro `$callback` with the list of vocabularies, one row each: the
+/// [`Vocabulary`](super::Vocabulary) variant (with its documentation), the privilege
+/// type and the name Onezone's atoms start with. `$callback` receives `[$args]` first.
+macro_rules! for_each_vocabulary {
+    ($($callback:ident)::+ $([$($args:tt)*])?) => {
+        $($callback)::+! {
+            [$($($args)*)?]
+            /// Privileges of a member in a group (`group_*`).
+            Group(GroupPrivileges) = "group",
+            /// Privileges of a member in a space (`space_*`).
+            Space(SpacePrivileges) = "space",
+            /// Privileges of a member in a handle service (`handle_service_*`).
+            HandleService(HandleServicePrivileges) = "handle_service",
+            /// Privileges of a member in a handle (`handle_*`).
+            Handle(HandlePrivileges) = "handle",
+            /// Privileges of a member in a harvester (`harvester_*`).
+            Harvester(HarvesterPrivileges) = "harvester",
+            /// Privileges of a member in a cluster (`cluster_*`).
+            Cluster(ClusterPrivileges) = "cluster",
+            /// Privileges of a member in an automation inventory (`atm_inventory_*`).
+            AtmInventory(AtmInventoryPrivileges) = "atm_inventory",
+            /// Onezone-wide administrator privileges of a user or group (`oz_*`).
+            Oz(OzPrivileges) = "oz",
+        }
+    };
+}
+pub(crate) use for_each_vocabulary;
 
 mod group {
     use super::vocabulary;

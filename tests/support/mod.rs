@@ -9,8 +9,8 @@
 pub mod model;
 
 use privgraph::graph::{
-    AtmInventory, Child, Cluster, Graph, GraphError, Group, Handle, HandleService, Harvester, Key,
-    Parent, Space, Target, TargetKind, User,
+    Child, Graph, Group, Handle, HandleService, Harvester, Key, MemberOf, Parent, Space, Target,
+    TargetKind, User,
 };
 use privgraph::privileges::{OzPrivileges, PrivilegeUpdate, Privileges};
 use serde_json::{Value, json};
@@ -428,58 +428,31 @@ pub fn privs<P: Privileges>(names: &[&str]) -> P {
         .unwrap_or_else(|e| panic!("fixture privileges {names:?}: {e:?}"))
 }
 
-macro_rules! with_target {
-    ($k:expr, $T:ident => $body:expr) => {
-        match $k {
-            TargetKind::Group => {
-                type $T = Group;
-                $body
-            }
-            TargetKind::Space => {
-                type $T = Space;
-                $body
-            }
-            TargetKind::HandleService => {
-                type $T = HandleService;
-                $body
-            }
-            TargetKind::Handle => {
-                type $T = Handle;
-                $body
-            }
-            TargetKind::Harvester => {
-                type $T = Harvester;
-                $body
-            }
-            TargetKind::Cluster => {
-                type $T = Cluster;
-                $body
-            }
-            TargetKind::AtmInventory => {
-                type $T = AtmInventory;
-                $body
-            }
-        }
-    };
-}
-
 /// Creates an entity of kind `k`; a handle gets its own handle service `{id}_hs` and a
 /// share `{id}_sh` of a space `{id}_sp`.
 pub fn create(g: &mut Graph, k: TargetKind, id: &str) {
-    match k {
-        TargetKind::Group => drop(g.create::<Group>(id).unwrap()),
-        TargetKind::Space => drop(g.create::<Space>(id).unwrap()),
-        TargetKind::HandleService => drop(g.create::<HandleService>(id).unwrap()),
-        TargetKind::Harvester => drop(g.create::<Harvester>(id).unwrap()),
-        TargetKind::Cluster => drop(g.create::<Cluster>(id).unwrap()),
-        TargetKind::AtmInventory => drop(g.create::<AtmInventory>(id).unwrap()),
-        TargetKind::Handle => {
+    privgraph::match_target_kind!(k, {
+        Group => {
+            g.create::<Group>(id).unwrap();
+        },
+        Space => {
+            g.create::<Space>(id).unwrap();
+        },
+        HandleService => {
+            g.create::<HandleService>(id).unwrap();
+        },
+        Harvester => {
+            g.create::<Harvester>(id).unwrap();
+        },
+        Handle => {
             let hs = g.create::<HandleService>(&format!("{id}_hs")).unwrap();
             let sp = g.create::<Space>(&format!("{id}_sp")).unwrap();
             let sh = g.create_share(&format!("{id}_sh"), sp).unwrap();
             g.create_handle(id, hs, sh).unwrap();
-        }
-    }
+        },
+    }, plain T => {
+            g.create::<T>(id).unwrap();
+        })
 }
 
 pub fn user(g: &mut Graph, id: &str) {
@@ -496,7 +469,7 @@ pub fn group(g: &mut Graph, id: &str) {
 
 /// Makes user `u` a direct member of `target` (kind `k`) with `names`.
 pub fn add_user(g: &mut Graph, k: TargetKind, target: &str, u: &str, names: &[&str]) {
-    with_target!(k, T => {
+    privgraph::with_target_kind!(k, T => {
         let t = g.key::<T>(target).unwrap_or_else(|| panic!("no {k:?} {target}"));
         let m = g.key::<User>(u).unwrap_or_else(|| panic!("no user {u}"));
         g.add_member(t, m, privs::<<T as Target>::Privileges>(names))
@@ -506,63 +479,40 @@ pub fn add_user(g: &mut Graph, k: TargetKind, target: &str, u: &str, names: &[&s
 
 /// Makes group `grp` a direct member (for groups: a child) of `target` with `names`.
 pub fn add_group(g: &mut Graph, k: TargetKind, target: &str, grp: &str, names: &[&str]) {
-    with_target!(k, T => {
-        let t = g.key::<T>(target).unwrap_or_else(|| panic!("no {k:?} {target}"));
-        let m = g.key::<Group>(grp).unwrap_or_else(|| panic!("no group {grp}"));
-        T::add_group(g, t, m, privs::<<T as Target>::Privileges>(names))
+    /// A group joins targets other than groups as a member.
+    fn by_member<T: Target>(
+        g: &mut Graph,
+        target: &str,
+        (grp, m): (&str, Key<Group>),
+        names: &[&str],
+    ) where
+        Group: MemberOf<T>,
+    {
+        let t = g
+            .key::<T>(target)
+            .unwrap_or_else(|| panic!("no {} {target}", T::TARGET));
+        g.add_member(t, m, privs::<T::Privileges>(names))
             .unwrap_or_else(|e| panic!("add {grp} to {target}: {e:?}"));
-    })
-}
-
-/// How a group becomes a direct member of a target of this kind: `nest` in groups,
-/// `add_member` elsewhere.
-pub trait GroupTarget: Target {
-    fn add_group(
-        g: &mut Graph,
-        target: Key<Self>,
-        group: Key<Group>,
-        privileges: Self::Privileges,
-    ) -> Result<(), GraphError>;
-}
-
-impl GroupTarget for Group {
-    fn add_group(
-        g: &mut Graph,
-        target: Key<Group>,
-        group: Key<Group>,
-        privileges: Self::Privileges,
-    ) -> Result<(), GraphError> {
-        g.nest(Child(group), Parent(target), privileges)
     }
+    let m = g
+        .key::<Group>(grp)
+        .unwrap_or_else(|| panic!("no group {grp}"));
+    privgraph::match_target_kind!(k, {
+        Group => {
+            let t = g.key::<Group>(target).unwrap_or_else(|| panic!("no group {target}"));
+            g.nest(Child(m), Parent(t), privs(names))
+                .unwrap_or_else(|e| panic!("nest {grp} in {target}: {e:?}"));
+        },
+        Space => by_member::<Space>(g, target, (grp, m), names),
+        HandleService => by_member::<HandleService>(g, target, (grp, m), names),
+        Handle => by_member::<Handle>(g, target, (grp, m), names),
+        Harvester => by_member::<Harvester>(g, target, (grp, m), names),
+    }, plain T => by_member::<T>(g, target, (grp, m), names))
 }
-
-macro_rules! group_target_by_add_member {
-    ($($T:ty),+) => {$(
-        impl GroupTarget for $T {
-            fn add_group(
-                g: &mut Graph,
-                target: Key<$T>,
-                group: Key<Group>,
-                privileges: Self::Privileges,
-            ) -> Result<(), GraphError> {
-                g.add_member(target, group, privileges)
-            }
-        }
-    )+};
-}
-
-group_target_by_add_member!(
-    Space,
-    HandleService,
-    Handle,
-    Harvester,
-    Cluster,
-    AtmInventory
-);
 
 /// Whether `u` is a direct member of `target`, and with what.
 pub fn direct_user_privs(g: &Graph, k: TargetKind, target: &str, u: &str) -> Option<Vec<String>> {
-    with_target!(k, T => {
+    privgraph::with_target_kind!(k, T => {
         let t = g.key::<T>(target)?;
         let m = g.key::<User>(u)?;
         g.direct_privileges(m, t).map(|p| p.names().map(str::to_owned).collect())
@@ -576,7 +526,7 @@ pub fn direct_group_privs(
     target: &str,
     grp: &str,
 ) -> Option<Vec<String>> {
-    with_target!(k, T => {
+    privgraph::with_target_kind!(k, T => {
         let t = g.key::<T>(target)?;
         let m = g.key::<Group>(grp)?;
         g.direct_privileges(m, t).map(|p| p.names().map(str::to_owned).collect())
@@ -585,12 +535,12 @@ pub fn direct_group_privs(
 
 /// Whether an entity of kind `k` named `id` exists.
 pub fn exists(g: &Graph, k: TargetKind, id: &str) -> bool {
-    with_target!(k, T => g.key::<T>(id).is_some())
+    privgraph::with_target_kind!(k, T => g.key::<T>(id).is_some())
 }
 
 /// Direct users of `target`, sorted ids.
 pub fn direct_users(g: &Graph, k: TargetKind, target: &str) -> Vec<String> {
-    with_target!(k, T => {
+    privgraph::with_target_kind!(k, T => {
         let t = g.key::<T>(target).unwrap();
         let mut ids: Vec<String> = g
             .direct_members::<User, T>(t)
@@ -604,7 +554,7 @@ pub fn direct_users(g: &Graph, k: TargetKind, target: &str) -> Vec<String> {
 
 /// Direct groups (children) of `target`, sorted ids.
 pub fn direct_groups(g: &Graph, k: TargetKind, target: &str) -> Vec<String> {
-    with_target!(k, T => {
+    privgraph::with_target_kind!(k, T => {
         let t = g.key::<T>(target).unwrap();
         let mut ids: Vec<String> = g
             .direct_members::<Group, T>(t)

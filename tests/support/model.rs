@@ -15,6 +15,47 @@ use std::sync::OnceLock;
 use privgraph::graph::{EntityKind, EntityRef, GraphError, IdProblem, MemberType, TargetKind};
 use privgraph::privileges::{PrivilegeUpdate, Privileges};
 
+// ----- kinds, generically ------------------------------------------------------------
+
+/// `n` ids for the entities of kind `kind` in a test's universe, `{name}0`, `{name}1`, …
+/// (`name` the kind's snake-case name), made at the first call for the kind; every
+/// later call answers the same ids, whatever its `n`. The universes name the ids of
+/// the special kinds by hand (their cases use them) and take these for the plain kinds,
+/// so that a new plain kind is in every universe without an edit.
+pub fn generated_ids(kind: EntityKind, n: usize) -> &'static [Id] {
+    static IDS: [OnceLock<Vec<Id>>; EntityKind::ALL.len()] =
+        [const { OnceLock::new() }; EntityKind::ALL.len()];
+    IDS[kind as usize].get_or_init(|| {
+        (0..n)
+            .map(|i| &*format!("{}{i}", kind.info().name).leak())
+            .collect()
+    })
+}
+
+/// Every kind created from an id alone, in declaration order.
+pub fn independent_kinds() -> Vec<EntityKind> {
+    EntityKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_independent())
+        .collect()
+}
+
+/// Draws one of `all`, each of `heavy` with its weight and every other with weight 1
+/// (relative to the sum), so that a new kind is drawn without an edit.
+pub fn weighted<K: Copy + PartialEq + std::fmt::Debug + 'static>(
+    all: &[K],
+    heavy: &[(K, usize)],
+) -> impl proptest::strategy::Strategy<Value = K> + use<K> {
+    let pool: Vec<K> = all
+        .iter()
+        .flat_map(|&k| {
+            let weight = heavy.iter().find(|&&(h, _)| h == k).map_or(1, |&(_, w)| w);
+            std::iter::repeat_n(k, weight)
+        })
+        .collect();
+    proptest::sample::select(pool)
+}
+
 // ----- privileges as small masks ------------------------------------------------------
 
 /// The flags of vocabulary `P` that the test uses (bit `i` of a mask = entry `i`), and
@@ -317,9 +358,8 @@ impl Model {
 
     pub fn remove_entity(&mut self, kind: EntityKind, id: Id) {
         self.live.remove(&(kind, id));
-        let as_target = |k| (k, id);
-        match kind {
-            EntityKind::User | EntityKind::Group => {
+        privgraph::match_kind!(kind, {
+            User | Group => {
                 let m = if kind == EntityKind::User {
                     (MemberType::User, id)
                 } else {
@@ -329,9 +369,8 @@ impl Model {
                     members.remove(&m);
                 }
                 self.oz.remove(&m);
-                self.direct.remove(&as_target(TargetKind::Group));
-            }
-            EntityKind::Space => {
+            },
+            Space => {
                 let shares: Vec<Id> = self
                     .share_space
                     .iter()
@@ -343,9 +382,8 @@ impl Model {
                 }
                 self.owners.remove(id);
                 self.links.retain(|&(_, s)| s != id);
-                self.direct.remove(&as_target(TargetKind::Space));
-            }
-            EntityKind::Share => {
+            },
+            Share => {
                 let handle = self
                     .handle_of
                     .iter()
@@ -355,24 +393,17 @@ impl Model {
                     self.remove_entity(EntityKind::Handle, h);
                 }
                 self.share_space.remove(id);
-            }
-            EntityKind::Handle => {
+            },
+            Handle => {
                 self.handle_of.remove(id);
-                self.direct.remove(&as_target(TargetKind::Handle));
-            }
-            EntityKind::Harvester => {
-                self.links.retain(|&(h, _)| h != id);
-                self.direct.remove(&as_target(TargetKind::Harvester));
-            }
-            EntityKind::HandleService => {
-                self.direct.remove(&as_target(TargetKind::HandleService));
-            }
-            EntityKind::Cluster => {
-                self.direct.remove(&as_target(TargetKind::Cluster));
-            }
-            EntityKind::AtmInventory => {
-                self.direct.remove(&as_target(TargetKind::AtmInventory));
-            }
+            },
+            Harvester => self.links.retain(|&(h, _)| h != id),
+            // Nothing but its members refers to a handle service or a plain kind.
+            HandleService => {},
+        }, plain _K => {});
+        // A target takes its direct members with it.
+        if let Some(tk) = kind.target() {
+            self.direct.remove(&(tk, id));
         }
     }
 

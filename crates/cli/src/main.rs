@@ -12,17 +12,11 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use privgraph::graph::{
-    AtmInventory, Cluster, Graph, Group, Handle, HandleService, Harvester, MemberType, Share,
-    Space, TargetKind, User,
-};
+use privgraph::graph::{EntityKind, Graph, MemberType, TargetKind, User};
 use privgraph::inspect::{self, Explanation, QueryError};
 use privgraph::logic::{Auth, Decision, Engine};
 use privgraph::lookup::{self, LookupError, PageRequest, Subject};
-use privgraph::privileges::{
-    AtmInventoryPrivileges, ClusterPrivileges, GroupPrivileges, HandlePrivileges,
-    HandleServicePrivileges, HarvesterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
-};
+use privgraph::privileges::{AnyPrivileges, Vocabulary};
 use privgraph::rest::{self, Request};
 use privgraph::scenario::{self, ScenarioError};
 use privgraph::snapshot;
@@ -201,8 +195,8 @@ struct ResourcesArgs {
     /// The group id (instead of --user).
     #[arg(long)]
     group: Option<String>,
-    /// The kind of entity to list: group, space, handle_service, handle, harvester,
-    /// cluster or atm_inventory.
+    /// The kind of entity to list: a target kind's name (group, space, handle_service,
+    /// …; an unknown name is answered with the list).
     #[arg(long, value_parser = target_kind)]
     kind: TargetKind,
     /// A privilege name of the kind's vocabulary, e.g. `space_view`.
@@ -582,18 +576,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             command: SnapshotCommand::Validate { file },
         } => {
             let graph = load_graph(&file)?;
-            let counts = serde_json::json!({
-                "valid": true,
-                "users": graph.len::<User>(),
-                "groups": graph.len::<Group>(),
-                "spaces": graph.len::<Space>(),
-                "shares": graph.len::<Share>(),
-                "handleServices": graph.len::<HandleService>(),
-                "handles": graph.len::<Handle>(),
-                "harvesters": graph.len::<Harvester>(),
-                "clusters": graph.len::<Cluster>(),
-                "atmInventories": graph.len::<AtmInventory>(),
-            });
+            let mut counts = serde_json::Map::new();
+            counts.insert("valid".into(), true.into());
+            for kind in EntityKind::ALL {
+                counts.insert(kind.info().section.into(), graph.len_of(kind).into());
+            }
+            let counts = serde_json::Value::Object(counts);
             writeln!(out, "{counts}").map_err(Failure::output)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -863,27 +851,20 @@ fn check_batch(source: &Source, batch: &Path, out: &mut impl Write) -> Result<Ex
     }
 }
 
-/// One line: the vocabulary's name, then each preset in order as an array of names.
-fn write_presets<P: Privileges + Serialize>(out: &mut impl Write) -> serde_json::Result<()> {
-    let mut serializer = serde_json::Serializer::new(&mut *out);
-    let mut map = serializer.serialize_map(Some(1 + P::PRESETS.len()))?;
-    map.serialize_entry("vocabulary", P::VOCABULARY.as_str())?;
-    for preset in P::PRESETS {
-        map.serialize_entry(preset.name, &preset.privileges)?;
-    }
-    map.end()?;
-    writeln!(out).map_err(serde_json::Error::io)
-}
-
+/// One line per vocabulary: its name, then each preset in order as an array of names.
 fn presets(out: &mut impl Write) -> serde_json::Result<()> {
-    write_presets::<GroupPrivileges>(out)?;
-    write_presets::<SpacePrivileges>(out)?;
-    write_presets::<HandleServicePrivileges>(out)?;
-    write_presets::<HandlePrivileges>(out)?;
-    write_presets::<HarvesterPrivileges>(out)?;
-    write_presets::<ClusterPrivileges>(out)?;
-    write_presets::<AtmInventoryPrivileges>(out)?;
-    write_presets::<OzPrivileges>(out)
+    for vocabulary in Vocabulary::ALL {
+        let presets = AnyPrivileges::presets(vocabulary);
+        let mut serializer = serde_json::Serializer::new(&mut *out);
+        let mut map = serializer.serialize_map(Some(1 + presets.len()))?;
+        map.serialize_entry("vocabulary", vocabulary.as_str())?;
+        for (name, privileges) in &presets {
+            map.serialize_entry(name, privileges)?;
+        }
+        map.end()?;
+        writeln!(out).map_err(serde_json::Error::io)?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
