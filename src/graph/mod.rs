@@ -47,7 +47,8 @@
 //! O(min(direct groups of the target, effective groups of the member)). Every algorithm
 //! on nesting uses an explicit worklist, so depth is bounded by memory, not by the
 //! stack. Loading a snapshot builds every effective relation once, in one pass (see
-//! [`crate::snapshot`]).
+//! [`crate::snapshot`]); so does a [`GraphBuilder`], which takes the same calls as the
+//! graph for entities and direct relations.
 //!
 //! # Difference from Onezone
 //!
@@ -59,6 +60,7 @@
 
 mod any_key;
 pub(crate) mod apply;
+mod builder;
 pub(crate) mod bulk;
 mod change;
 mod equality;
@@ -77,6 +79,7 @@ use crate::privileges::{
 use bitflags::Flags;
 
 pub(crate) use any_key::AnyKey;
+pub use builder::GraphBuilder;
 pub use change::{
     Author, BadAuthor, BadTimestamp, Batch, BatchError, Change, ChangeError, CommittedBatch,
     FORMAT, Timestamp,
