@@ -348,6 +348,68 @@ pub fn build_privgraph_in(d: &Description, order: LoadOrder) -> Loaded {
     }
 }
 
+/// Builds the graph [`build_privgraph`] builds through a [`privgraph::graph::GraphBuilder`]:
+/// the same calls, effective relations computed once at the end.
+pub fn build_privgraph_with_builder(d: &Description) -> Loaded {
+    let sets = hs_sets();
+    let mut builder = Graph::builder();
+    let users: Vec<Key<User>> = (0..d.size.users)
+        .map(|i| builder.create::<User>(&user_id(i)).expect("new user"))
+        .collect();
+    let groups: Vec<Key<Group>> = (0..d.size.groups)
+        .map(|i| builder.create::<Group>(&group_id(i)).expect("new group"))
+        .collect();
+    let services: Vec<Key<HandleService>> = (0..d.size.services)
+        .map(|i| {
+            builder
+                .create::<HandleService>(&service_id(i))
+                .expect("new handle service")
+        })
+        .collect();
+    for &(child, parent) in &d.group_parents {
+        builder
+            .nest(
+                Child(groups[child as usize]),
+                Parent(groups[parent as usize]),
+                GroupPrivileges::empty(),
+            )
+            .expect("nesting");
+    }
+    for &(user, group) in &d.user_groups {
+        builder
+            .add_member(
+                groups[group as usize],
+                users[user as usize],
+                GroupPrivileges::empty(),
+            )
+            .expect("user in group");
+    }
+    for &(service, user, p) in &d.service_users {
+        builder
+            .add_member(
+                services[service as usize],
+                users[user as usize],
+                sets[p as usize],
+            )
+            .expect("user in handle service");
+    }
+    for &(service, group, p) in &d.service_groups {
+        builder
+            .add_member(
+                services[service as usize],
+                groups[group as usize],
+                sets[p as usize],
+            )
+            .expect("group in handle service");
+    }
+    Loaded {
+        graph: builder.build().expect("the generator's nesting is acyclic"),
+        users,
+        groups,
+        services,
+    }
+}
+
 impl Loaded {
     /// The keys of a graph that holds `d`'s entities under their generator ids (one
     /// loaded from [`snapshot_of`]).

@@ -455,8 +455,9 @@ m = r.obj == p.obj && r.act == p.act && g(r.sub, p.sub)
 // ----- the run -----------------------------------------------------------------------
 
 /// Engines built in child processes, in report order.
-const ENGINES: [&str; 7] = [
+const ENGINES: [&str; 8] = [
     "privgraph",
+    "privgraph-builder",
     "privgraph-snapshot",
     "floor",
     "two-map",
@@ -475,6 +476,7 @@ fn child(engine: &str, size: Size) {
     let start = Instant::now();
     let built: Box<dyn std::any::Any> = match engine {
         "privgraph" => Box::new(generator::build_privgraph(&d).graph),
+        "privgraph-builder" => Box::new(generator::build_privgraph_with_builder(&d).graph),
         "privgraph-snapshot" => Box::new(
             snapshot
                 .as_ref()
@@ -612,7 +614,8 @@ fn build_in_child(engine: &str, size_name: &str) -> Build {
 struct Row {
     engine: String,
     queries: usize,
-    ns: f64,
+    /// Median ns per check; `None` for a row that reports a build only.
+    ns: Option<f64>,
     build: Option<Build>,
 }
 
@@ -753,6 +756,32 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         }
     }
 
+    let built = {
+        let start = Instant::now();
+        let built = generator::build_privgraph_with_builder(&d);
+        let seconds = start.elapsed().as_secs_f64();
+        check_other(
+            &format!("built through the graph builder in {seconds:.2} s"),
+            &built,
+            disagreements,
+        );
+        if built.graph != loaded.graph {
+            eprintln!("DISAGREEMENT: the graph builder's graph differs from the API's");
+            *disagreements += 1;
+        }
+        let answers: Vec<bool> = queries
+            .iter()
+            .map(|q| {
+                built.graph.has_privilege(
+                    built.users[q.user as usize],
+                    built.services[q.service as usize],
+                    sets[q.bit() as usize],
+                )
+            })
+            .collect();
+        answers
+    };
+
     let keyed: Vec<_> = queries
         .iter()
         .map(|q| {
@@ -828,7 +857,7 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
 
     let floor_answers = samples[6].answers.clone();
     let mut rows = Vec::new();
-    let mut compare = |engine: &str, answers: &[bool], ns: f64, build: Option<Build>| {
+    let mut compare = |engine: &str, answers: &[bool], ns: Option<f64>, build: Option<Build>| {
         let bad = answers
             .iter()
             .zip(&floor_answers)
@@ -861,8 +890,15 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         build_of("two-map"),
     ];
     for ((name, s), build) in names.iter().zip(&samples).zip(fast_builds) {
-        compare(name, &s.answers, s.median_ns(), build);
+        compare(name, &s.answers, Some(s.median_ns()), build);
     }
+    // Built through the graph builder: its build, and (unmeasured) answers.
+    compare(
+        "privgraph GraphBuilder (build only)",
+        &built,
+        None,
+        build_of("privgraph-builder"),
+    );
     drop(samples);
     drop(ids);
 
@@ -872,7 +908,7 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         compare(
             "naive graph search per check",
             &m.answers,
-            m.median_ns,
+            Some(m.median_ns),
             build_of("naive"),
         );
     }
@@ -897,7 +933,7 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         compare(
             "cedar-policy is_authorized",
             &m.answers,
-            m.median_ns,
+            Some(m.median_ns),
             build_of("cedar"),
         );
     }
@@ -921,7 +957,7 @@ fn run(plan: &Plan, options: &Options, disagreements: &mut usize) -> Vec<Row> {
         compare(
             "casbin-rs enforce",
             &m.answers,
-            m.median_ns,
+            Some(m.median_ns),
             build_of("casbin"),
         );
     }
@@ -968,14 +1004,13 @@ fn print(rows: &[Row]) {
                 "", "", "", "", "", ""
             ),
         };
-        println!(
-            "{:<38} {:>9} {:>11.1} {:>8.2} {:>8.2} | {build}",
-            r.engine,
-            r.queries,
-            r.ns,
-            r.ns / floor.ns,
-            r.ns / two_map.ns,
-        );
+        let check = match (r.ns, floor.ns, two_map.ns) {
+            (Some(ns), Some(floor_ns), Some(two_map_ns)) => {
+                format!("{ns:>11.1} {:>8.2} {:>8.2}", ns / floor_ns, ns / two_map_ns)
+            }
+            _ => format!("{:>11} {:>8} {:>8}", "", "", ""),
+        };
+        println!("{:<38} {:>9} {check} | {build}", r.engine, r.queries,);
     }
 }
 
@@ -1065,8 +1100,10 @@ fn main() -> ExitCode {
          round; 100 for the naive search, 50 for cedar, 1 for casbin, one round). Build s \
          and memory: {} child processes per engine, interleaved (median build time reported); peak \
          MB = VmHWM growth during the build, after MB = VmRSS after it minus VmHWM before \
-         it. privgraph builds through the graph API; privgraph-snapshot (the row of \
-         has_privilege_by_id) loads the same graph from its snapshot.",
+         it. privgraph builds through the graph API (one call per relation, each keeping \
+         effective relations current); privgraph-snapshot (the row of \
+         has_privilege_by_id) loads the same graph from its snapshot; the GraphBuilder \
+         row makes the graph API's calls on a GraphBuilder.",
         options.builds
     );
     let mut disagreements = 0;
