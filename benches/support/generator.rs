@@ -18,7 +18,10 @@
 #![allow(dead_code)]
 
 use hashbrown::HashMap;
-use privgraph::graph::{Child, Graph, Group, HandleService, Key, Parent, User};
+use privgraph::graph::{
+    Child, Graph, GraphBuilder, Group, HandleService, Independent, Key, MemberOf, Parent, Target,
+    User,
+};
 use privgraph::privileges::{GroupPrivileges, HandleServicePrivileges, Privileges};
 use privgraph::snapshot::{GroupEntry, HandleServiceEntry, Snapshot, UserEntry};
 
@@ -271,75 +274,12 @@ pub fn build_privgraph(d: &Description) -> Loaded {
 /// Builds a privgraph [`Graph`] from `d`: creates every entity, then adds the relations
 /// in `order`. Group memberships carry no group privileges.
 pub fn build_privgraph_in(d: &Description, order: LoadOrder) -> Loaded {
-    let sets = hs_sets();
     let mut graph = Graph::new();
-    let users: Vec<Key<User>> = (0..d.size.users)
-        .map(|i| graph.create::<User>(&user_id(i)).expect("new user"))
-        .collect();
-    let groups: Vec<Key<Group>> = (0..d.size.groups)
-        .map(|i| graph.create::<Group>(&group_id(i)).expect("new group"))
-        .collect();
-    let services: Vec<Key<HandleService>> = (0..d.size.services)
-        .map(|i| {
-            graph
-                .create::<HandleService>(&service_id(i))
-                .expect("new handle service")
-        })
-        .collect();
-    let nesting = |graph: &mut Graph, edges: &mut dyn Iterator<Item = &(u32, u32)>| {
-        for &(child, parent) in edges {
-            graph
-                .nest(
-                    Child(groups[child as usize]),
-                    Parent(groups[parent as usize]),
-                    GroupPrivileges::empty(),
-                )
-                .expect("nesting");
-        }
-    };
-    let users_in_groups = |graph: &mut Graph| {
-        for &(user, group) in &d.user_groups {
-            graph
-                .add_member(
-                    groups[group as usize],
-                    users[user as usize],
-                    GroupPrivileges::empty(),
-                )
-                .expect("user in group");
-        }
-    };
-    let service_memberships = |graph: &mut Graph| {
-        for &(service, user, p) in &d.service_users {
-            graph
-                .add_member(
-                    services[service as usize],
-                    users[user as usize],
-                    sets[p as usize],
-                )
-                .expect("user in handle service");
-        }
-        for &(service, group, p) in &d.service_groups {
-            graph
-                .add_member(
-                    services[service as usize],
-                    groups[group as usize],
-                    sets[p as usize],
-                )
-                .expect("group in handle service");
-        }
-    };
-    match order {
-        LoadOrder::BottomUp => {
-            nesting(&mut graph, &mut d.group_parents.iter());
-            users_in_groups(&mut graph);
-            service_memberships(&mut graph);
-        }
-        LoadOrder::TopDown => {
-            service_memberships(&mut graph);
-            users_in_groups(&mut graph);
-            nesting(&mut graph, &mut d.group_parents.iter().rev());
-        }
-    }
+    let Keys {
+        users,
+        groups,
+        services,
+    } = make_calls(&mut graph, d, order);
     Loaded {
         graph,
         users,
@@ -348,62 +288,129 @@ pub fn build_privgraph_in(d: &Description, order: LoadOrder) -> Loaded {
     }
 }
 
-/// Builds the graph [`build_privgraph`] builds through a [`privgraph::graph::GraphBuilder`]:
-/// the same calls, effective relations computed once at the end.
+/// Builds the graph [`build_privgraph`] builds through a [`GraphBuilder`]: the same
+/// calls, effective relations computed once at the end.
 pub fn build_privgraph_with_builder(d: &Description) -> Loaded {
-    let sets = hs_sets();
     let mut builder = Graph::builder();
-    let users: Vec<Key<User>> = (0..d.size.users)
-        .map(|i| builder.create::<User>(&user_id(i)).expect("new user"))
-        .collect();
-    let groups: Vec<Key<Group>> = (0..d.size.groups)
-        .map(|i| builder.create::<Group>(&group_id(i)).expect("new group"))
-        .collect();
-    let services: Vec<Key<HandleService>> = (0..d.size.services)
-        .map(|i| {
-            builder
-                .create::<HandleService>(&service_id(i))
-                .expect("new handle service")
-        })
-        .collect();
-    for &(child, parent) in &d.group_parents {
-        builder
-            .nest(
-                Child(groups[child as usize]),
-                Parent(groups[parent as usize]),
-                GroupPrivileges::empty(),
-            )
-            .expect("nesting");
-    }
-    for &(user, group) in &d.user_groups {
-        builder
-            .add_member(
-                groups[group as usize],
-                users[user as usize],
-                GroupPrivileges::empty(),
-            )
-            .expect("user in group");
-    }
-    for &(service, user, p) in &d.service_users {
-        builder
-            .add_member(
-                services[service as usize],
-                users[user as usize],
-                sets[p as usize],
-            )
-            .expect("user in handle service");
-    }
-    for &(service, group, p) in &d.service_groups {
-        builder
-            .add_member(
-                services[service as usize],
-                groups[group as usize],
-                sets[p as usize],
-            )
-            .expect("group in handle service");
-    }
+    let Keys {
+        users,
+        groups,
+        services,
+    } = make_calls(&mut builder, d, LoadOrder::BottomUp);
     Loaded {
         graph: builder.build().expect("the generator's nesting is acyclic"),
+        users,
+        groups,
+        services,
+    }
+}
+
+/// The calls for entities and direct relations, which a [`Graph`] and a
+/// [`GraphBuilder`] both take (the generator's calls never fail).
+trait DirectCalls {
+    fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K>;
+    fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>);
+    fn join<M: MemberOf<T>, T: Target>(&mut self, target: Key<T>, member: Key<M>, p: T::Privileges);
+}
+
+impl DirectCalls for Graph {
+    fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K> {
+        self.create::<K>(id).expect("new entity")
+    }
+    fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>) {
+        self.nest(Child(child), Parent(parent), GroupPrivileges::empty())
+            .expect("nesting");
+    }
+    fn join<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        p: T::Privileges,
+    ) {
+        self.add_member(target, member, p).expect("membership");
+    }
+}
+
+impl DirectCalls for GraphBuilder {
+    fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K> {
+        self.create::<K>(id).expect("new entity")
+    }
+    fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>) {
+        self.nest(Child(child), Parent(parent), GroupPrivileges::empty())
+            .expect("nesting");
+    }
+    fn join<M: MemberOf<T>, T: Target>(
+        &mut self,
+        target: Key<T>,
+        member: Key<M>,
+        p: T::Privileges,
+    ) {
+        self.add_member(target, member, p).expect("membership");
+    }
+}
+
+/// The key of every entity of a [`Description`], by index.
+struct Keys {
+    users: Vec<Key<User>>,
+    groups: Vec<Key<Group>>,
+    services: Vec<Key<HandleService>>,
+}
+
+/// Makes `d`'s calls on `graph`: every entity, then the relations in `order`.
+fn make_calls<G: DirectCalls>(graph: &mut G, d: &Description, order: LoadOrder) -> Keys {
+    let sets = hs_sets();
+    let users: Vec<Key<User>> = (0..d.size.users)
+        .map(|i| graph.create_entity(&user_id(i)))
+        .collect();
+    let groups: Vec<Key<Group>> = (0..d.size.groups)
+        .map(|i| graph.create_entity(&group_id(i)))
+        .collect();
+    let services: Vec<Key<HandleService>> = (0..d.size.services)
+        .map(|i| graph.create_entity(&service_id(i)))
+        .collect();
+    let nesting = |graph: &mut G, edges: &mut dyn Iterator<Item = &(u32, u32)>| {
+        for &(child, parent) in edges {
+            graph.nest_group(groups[child as usize], groups[parent as usize]);
+        }
+    };
+    let users_in_groups = |graph: &mut G| {
+        for &(user, group) in &d.user_groups {
+            graph.join(
+                groups[group as usize],
+                users[user as usize],
+                GroupPrivileges::empty(),
+            );
+        }
+    };
+    let service_memberships = |graph: &mut G| {
+        for &(service, user, p) in &d.service_users {
+            graph.join(
+                services[service as usize],
+                users[user as usize],
+                sets[p as usize],
+            );
+        }
+        for &(service, group, p) in &d.service_groups {
+            graph.join(
+                services[service as usize],
+                groups[group as usize],
+                sets[p as usize],
+            );
+        }
+    };
+    match order {
+        LoadOrder::BottomUp => {
+            nesting(graph, &mut d.group_parents.iter());
+            users_in_groups(graph);
+            service_memberships(graph);
+        }
+        LoadOrder::TopDown => {
+            service_memberships(graph);
+            users_in_groups(graph);
+            nesting(graph, &mut d.group_parents.iter().rev());
+        }
+    }
+    Keys {
         users,
         groups,
         services,
