@@ -81,19 +81,10 @@ impl Debug for AnyKey {
     }
 }
 
-/// The ids of a kind in the test's universe: the special kinds' named here (the
-/// hand-built cases use them), generated ones for the plain kinds.
+/// The ids of a kind in the test's universe (the one the lookup and watch tests share).
 #[cfg(not(fuzzing))]
 fn ids(kind: EntityKind) -> &'static [Id] {
-    match_kind!(kind, {
-        User => &["u0", "u1", "u2", "u3", "u4"],
-        Group => &["g0", "g1", "g2", "g3", "g4", "g5"],
-        Space => &["s0", "s1"],
-        Share => &["sh0", "sh1", "sh2"],
-        HandleService => &["hs0", "hs1"],
-        Handle => &["h0", "h1"],
-        Harvester => &["hv0", "hv1"],
-    }, plain K => generated_ids(K::KIND, 2))
+    universe_ids(kind)
 }
 
 // The fuzz target's universe (`cfg(fuzzing)`): after every accepted step every query of

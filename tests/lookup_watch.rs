@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroUsize;
 
 use privgraph::graph::{
-    Author, Batch, Change, EntityKind, Graph, GraphError, Group, Key, Kind, MemberKind, MemberType,
+    Author, Batch, Change, EntityKind, Graph, GraphError, Group, Key, MemberKind, MemberType,
     Target, TargetKind, User,
 };
 use privgraph::lookup::{PageRequest, Subject, resources_by_id, subjects_by_id};
@@ -32,31 +32,18 @@ use privgraph::privileges::{
     AnyPrivileges, ClusterPrivileges, OzPrivileges, Privileges, SpacePrivileges,
 };
 use privgraph::watch::{EffectiveDelta, Resource};
-use privgraph::{match_kind, with_target_kind};
+use privgraph::with_target_kind;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use support::model::{
-    Id, Model, Upd, from_mask, full_mask, generated_ids, independent_kinds, member_kind, weighted,
+    Id, Model, Upd, from_mask, full_mask, independent_kinds, member_kind, universe_ids as ids,
+    weighted,
 };
 
 type TestResult = Result<(), TestCaseError>;
 
 // ----- the universe -------------------------------------------------------------------
-
-/// The ids of a kind in the universe: the special kinds' named here, generated ones for
-/// the plain kinds.
-fn ids(kind: EntityKind) -> &'static [Id] {
-    match_kind!(kind, {
-        User => &["u0", "u1", "u2", "u3", "u4"],
-        Group => &["g0", "g1", "g2", "g3", "g4", "g5"],
-        Space => &["s0", "s1"],
-        Share => &["sh0", "sh1", "sh2"],
-        HandleService => &["hs0", "hs1"],
-        Handle => &["h0", "h1"],
-        Harvester => &["hv0", "hv1"],
-    }, plain K => generated_ids(K::KIND, 2))
-}
 
 fn id(kind: EntityKind, i: usize) -> Id {
     let all = ids(kind);

@@ -12,7 +12,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use privgraph::graph::{EntityKind, EntityRef, GraphError, IdProblem, MemberType, TargetKind};
+use privgraph::graph::{
+    EntityKind, EntityRef, GraphError, IdProblem, Kind, MemberType, TargetKind,
+};
+use privgraph::match_kind;
 use privgraph::privileges::{PrivilegeUpdate, Privileges};
 
 // ----- kinds, generically ------------------------------------------------------------
@@ -30,6 +33,20 @@ pub fn generated_ids(kind: EntityKind, n: usize) -> &'static [Id] {
             .map(|i| &*format!("{}{i}", kind.info().name).leak())
             .collect()
     })
+}
+
+/// The ids of a kind in the model-based tests' universe: the special kinds' named here
+/// (the hand-built cases use them), two generated ones for each plain kind.
+pub fn universe_ids(kind: EntityKind) -> &'static [Id] {
+    match_kind!(kind, {
+        User => &["u0", "u1", "u2", "u3", "u4"],
+        Group => &["g0", "g1", "g2", "g3", "g4", "g5"],
+        Space => &["s0", "s1"],
+        Share => &["sh0", "sh1", "sh2"],
+        HandleService => &["hs0", "hs1"],
+        Handle => &["h0", "h1"],
+        Harvester => &["hv0", "hv1"],
+    }, plain K => generated_ids(K::KIND, 2))
 }
 
 /// Every kind created from an id alone, in declaration order.
