@@ -133,52 +133,36 @@ trait Calls {
     fn oz<M: privgraph::graph::MemberKind>(&mut self, member: Key<M>, oz: Oz) -> Result<Oz>;
 }
 
-impl Calls for Graph {
-    fn key<K: Independent>(&self, id: &str) -> Option<Key<K>> {
-        Graph::key(self, id)
-    }
-    fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>> {
-        Graph::create(self, id)
-    }
-    fn add_member<M: privgraph::graph::MemberOf<T>, T: privgraph::graph::Target>(
-        &mut self,
-        target: Key<T>,
-        member: Key<M>,
-        privileges: T::Privileges,
-    ) -> Result {
-        Graph::add_member(self, target, member, privileges)
-    }
-    fn nest(&mut self, child: Child, parent: Parent, privileges: G) -> Result {
-        Graph::nest(self, child, parent, privileges)
-    }
-    fn oz<M: privgraph::graph::MemberKind>(&mut self, member: Key<M>, oz: Oz) -> Result<Oz> {
-        Graph::update_oz_privileges(self, member, &PrivilegeUpdate::Set(oz)).map(|a| a.privileges)
-    }
+/// `Graph` and `GraphBuilder` name these calls alike, so one body serves both.
+macro_rules! calls {
+    ($($Type:ty),+) => {$(
+        impl Calls for $Type {
+            fn key<K: Independent>(&self, id: &str) -> Option<Key<K>> {
+                <$Type>::key(self, id)
+            }
+            fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>> {
+                <$Type>::create(self, id)
+            }
+            fn add_member<M: privgraph::graph::MemberOf<T>, T: privgraph::graph::Target>(
+                &mut self,
+                target: Key<T>,
+                member: Key<M>,
+                privileges: T::Privileges,
+            ) -> Result {
+                <$Type>::add_member(self, target, member, privileges)
+            }
+            fn nest(&mut self, child: Child, parent: Parent, privileges: G) -> Result {
+                <$Type>::nest(self, child, parent, privileges)
+            }
+            fn oz<M: privgraph::graph::MemberKind>(&mut self, member: Key<M>, oz: Oz) -> Result<Oz> {
+                <$Type>::update_oz_privileges(self, member, &PrivilegeUpdate::Set(oz))
+                    .map(|a| a.privileges)
+            }
+        }
+    )+};
 }
 
-impl Calls for GraphBuilder {
-    fn key<K: Independent>(&self, id: &str) -> Option<Key<K>> {
-        GraphBuilder::key(self, id)
-    }
-    fn create<K: Independent>(&mut self, id: &str) -> Result<Key<K>> {
-        GraphBuilder::create(self, id)
-    }
-    fn add_member<M: privgraph::graph::MemberOf<T>, T: privgraph::graph::Target>(
-        &mut self,
-        target: Key<T>,
-        member: Key<M>,
-        privileges: T::Privileges,
-    ) -> Result {
-        GraphBuilder::add_member(self, target, member, privileges)
-    }
-    fn nest(&mut self, child: Child, parent: Parent, privileges: G) -> Result {
-        GraphBuilder::nest(self, child, parent, privileges)
-    }
-    fn oz<M: privgraph::graph::MemberKind>(&mut self, member: Key<M>, oz: Oz) -> Result<Oz> {
-        GraphBuilder::update_oz_privileges(self, member, &PrivilegeUpdate::Set(oz))
-            .map(|a| a.privileges)
-    }
-}
+calls!(Graph, GraphBuilder);
 
 /// Every entity of the universe, in a graph of its own: the keys of ids that `Calls`
 /// does not know.

@@ -313,41 +313,30 @@ trait DirectCalls {
     fn join<M: MemberOf<T>, T: Target>(&mut self, target: Key<T>, member: Key<M>, p: T::Privileges);
 }
 
-impl DirectCalls for Graph {
-    fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K> {
-        self.create::<K>(id).expect("new entity")
-    }
-    fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>) {
-        self.nest(Child(child), Parent(parent), GroupPrivileges::empty())
-            .expect("nesting");
-    }
-    fn join<M: MemberOf<T>, T: Target>(
-        &mut self,
-        target: Key<T>,
-        member: Key<M>,
-        p: T::Privileges,
-    ) {
-        self.add_member(target, member, p).expect("membership");
-    }
+/// Both types name these calls alike, so one body serves both.
+macro_rules! direct_calls {
+    ($($Type:ty),+) => {$(
+        impl DirectCalls for $Type {
+            fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K> {
+                self.create::<K>(id).expect("new entity")
+            }
+            fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>) {
+                self.nest(Child(child), Parent(parent), GroupPrivileges::empty())
+                    .expect("nesting");
+            }
+            fn join<M: MemberOf<T>, T: Target>(
+                &mut self,
+                target: Key<T>,
+                member: Key<M>,
+                p: T::Privileges,
+            ) {
+                self.add_member(target, member, p).expect("membership");
+            }
+        }
+    )+};
 }
 
-impl DirectCalls for GraphBuilder {
-    fn create_entity<K: Independent>(&mut self, id: &str) -> Key<K> {
-        self.create::<K>(id).expect("new entity")
-    }
-    fn nest_group(&mut self, child: Key<Group>, parent: Key<Group>) {
-        self.nest(Child(child), Parent(parent), GroupPrivileges::empty())
-            .expect("nesting");
-    }
-    fn join<M: MemberOf<T>, T: Target>(
-        &mut self,
-        target: Key<T>,
-        member: Key<M>,
-        p: T::Privileges,
-    ) {
-        self.add_member(target, member, p).expect("membership");
-    }
-}
+direct_calls!(Graph, GraphBuilder);
 
 /// The key of every entity of a [`Description`], by index.
 struct Keys {
