@@ -665,9 +665,7 @@ fn without_tokens_every_request_is_nobody_and_the_server_warns() {
     assert_eq!(reply.status, 401);
     assert_eq!(reply.json()["error"]["id"], "unauthorized");
     assert!(
-        server
-            .stderr()
-            .contains("every request is answered as nobody"),
+        server.stderr_comes_to_contain("every request is answered as nobody"),
         "{}",
         server.stderr()
     );
@@ -805,7 +803,7 @@ fn revisions_at_least_request_ids_and_media_types() {
     let generated = get(&agent, &url, &ROOT);
     assert_eq!(generated.header("x-request-id").map(str::len), Some(32));
     assert!(
-        server.stderr().contains("trace-42"),
+        server.stderr_comes_to_contain("trace-42"),
         "the request id is in the logs"
     );
     // A body that is not JSON by its Content-Type: 415, Onezone-shaped.

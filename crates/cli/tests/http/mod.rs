@@ -107,6 +107,20 @@ impl Served {
         let _ = self.child.wait();
     }
 
+    /// Whether its stderr comes to contain `needle` within [`PATIENCE`]. The server logs
+    /// a request after it answers, and the pipe is read by another thread, so a line
+    /// can arrive after the answer does.
+    pub fn stderr_comes_to_contain(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.stderr().contains(needle) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
     /// All it wrote on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr
