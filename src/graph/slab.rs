@@ -13,44 +13,53 @@ pub type IndexMap<V> = hashbrown::HashMap<u32, V>;
 /// A set of dense indices (or of small values made of them).
 pub type IndexSet<T = u32> = hashbrown::HashSet<T>;
 
-/// Ids up to this many bytes live inside their slot of the id index (Onezone's ids are
-/// 32 characters); longer ones go to a side map.
-const INLINE: usize = 51;
+/// Ids up to this many bytes are kept inline in the id index's records (Onezone's ids
+/// are 32 characters); longer ones go to a side map.
+const INLINE: usize = 63;
 
-/// One slot of the id index: exactly one cache line, so that resolving an id usually
-/// costs one memory access (the line its hash points at), where a table with separate
-/// control bytes costs two.
+/// One slot of the id index's table: the id's hash (its low 32 bits, top bit set; 0
+/// marks an empty slot) and the index it names. Eight to a cache line, so that the
+/// table stays small enough to be cached and a probe reads one line.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    hash: u32,
+    index: u32,
+}
+
+/// An id, by the index it names: what a slot's match is confirmed against. Exactly one
+/// cache line.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Slot {
-    /// The id's hash with its top bit set; 0 marks an empty slot. The low bits are the
-    /// slot the id hashes to (kept so that growing and deleting never rehash an id).
-    hash: u64,
-    index: u32,
+struct Record {
     len: u8,
     bytes: [u8; INLINE],
 }
 
-const _: () = assert!(std::mem::size_of::<Slot>() == 64);
+const _: () = assert!(std::mem::size_of::<Record>() == 64);
 
-const EMPTY: Slot = Slot {
-    hash: 0,
-    index: 0,
+const NO_RECORD: Record = Record {
     len: 0,
     bytes: [0; INLINE],
 };
 
-impl Slot {
+impl Record {
+    fn new(id: &[u8]) -> Record {
+        let mut record = NO_RECORD;
+        record.len = id.len() as u8;
+        record.bytes[..id.len()].copy_from_slice(id);
+        record
+    }
+
     #[inline]
-    fn holds(&self, hash: u64, id: &[u8]) -> bool {
-        self.hash == hash && usize::from(self.len) == id.len() && same_bytes(&self.bytes, id)
+    fn holds(&self, id: &[u8]) -> bool {
+        usize::from(self.len) == id.len() && same_bytes(&self.bytes, id)
     }
 }
 
-/// Whether `id` is the first `id.len()` bytes of `slot` (`id.len() <= INLINE`): two or
-/// a few overlapping word comparisons instead of a call to `memcmp`.
+/// Whether `id` is the first `id.len()` bytes of `bytes` (`id.len() <= INLINE`): two
+/// or a few overlapping word comparisons instead of a call to `memcmp`.
 #[inline]
-fn same_bytes(slot: &[u8; INLINE], id: &[u8]) -> bool {
+fn same_bytes(bytes: &[u8; INLINE], id: &[u8]) -> bool {
     let n = id.len();
     let u64_at = |s: &[u8], at: usize| {
         s.get(at..at + 8)
@@ -64,28 +73,37 @@ fn same_bytes(slot: &[u8; INLINE], id: &[u8]) -> bool {
         // The last word ends with the id, overlapping the one before.
         let mut at = 0;
         while at + 8 < n {
-            if u64_at(slot, at) != u64_at(id, at) {
+            if u64_at(bytes, at) != u64_at(id, at) {
                 return false;
             }
             at += 8;
         }
-        u64_at(slot, n - 8) == u64_at(id, n - 8)
+        u64_at(bytes, n - 8) == u64_at(id, n - 8)
     } else if n >= 4 {
-        u32_at(slot, 0) == u32_at(id, 0) && u32_at(slot, n - 4) == u32_at(id, n - 4)
+        u32_at(bytes, 0) == u32_at(id, 0) && u32_at(bytes, n - 4) == u32_at(id, n - 4)
     } else {
-        slot.iter().zip(id).all(|(a, b)| a == b)
+        bytes.iter().zip(id).all(|(a, b)| a == b)
     }
 }
 
-/// External id → slot: open addressing with linear probing over cache-line slots, at
-/// most half full so that a probe rarely reads a second line. Seeded per table (a
-/// caller cannot aim ids at one slot without knowing the seeds): ids up to 16 bytes are
-/// hashed by one folded multiply of their first and last words with the seeds (what
-/// foldhash does for short input, without its per-call setup), longer ones by foldhash.
+/// External id → index: open addressing with linear probing over 8-byte slots of
+/// (hash, index), at most three quarters full, and the ids themselves in records by
+/// index. A lookup reads the slot's line, then the record of the index it found, to
+/// confirm the id; the caller's next step (a probe by that index) needs only the slot,
+/// so it goes to memory while the record is still being read. A slot is an eighth of
+/// one that holds its id, so the table mostly stays in cache, and the records, one per
+/// entity, take less than such slots at most half full would.
+///
+/// Seeded per table (a caller cannot aim ids at one slot without knowing the seeds):
+/// ids up to 16 bytes are hashed by one folded multiply of their first and last words
+/// with the seeds (what foldhash does for short input, without its per-call setup),
+/// longer ones by foldhash.
 #[derive(Clone)]
 struct IdIndex {
     /// A power of two long, or empty.
     slots: Vec<Slot>,
+    /// By index; an index with no inline id has an empty record.
+    records: Vec<Record>,
     /// Ids in `slots`.
     inline: usize,
     /// Ids longer than [`INLINE`].
@@ -100,6 +118,7 @@ impl Default for IdIndex {
         let seeds = [hasher.hash_one(0u64), hasher.hash_one(1u64)];
         IdIndex {
             slots: Vec::new(),
+            records: Vec::new(),
             inline: 0,
             long: hashbrown::HashMap::default(),
             hasher,
@@ -148,8 +167,9 @@ impl fmt::Debug for IdIndex {
 }
 
 impl IdIndex {
+    /// The slot hash of `id`: 32 bits with the top one set.
     #[inline]
-    fn hash(&self, id: &[u8]) -> u64 {
+    fn hash(&self, id: &[u8]) -> u32 {
         let hash = if id.len() <= 16 {
             let (first, last) = short_words(id);
             folded_multiply(
@@ -159,7 +179,7 @@ impl IdIndex {
         } else {
             self.hasher.hash_one(id)
         };
-        hash | 1 << 63
+        hash as u32 | 1 << 31
     }
 
     #[inline]
@@ -167,12 +187,9 @@ impl IdIndex {
         self.slots.len().wrapping_sub(1)
     }
 
-    #[inline]
-    fn get(&self, id: &str) -> Option<u32> {
-        let id = id.as_bytes();
-        if id.len() > INLINE {
-            return self.long.get(id).copied();
-        }
+    /// Where the slot holding `id` is, if any.
+    #[inline(always)]
+    fn find(&self, id: &[u8]) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
@@ -180,9 +197,14 @@ impl IdIndex {
         let mask = self.mask();
         let mut at = hash as usize & mask;
         loop {
-            let slot = &self.slots[at];
-            if slot.holds(hash, id) {
-                return Some(slot.index);
+            let slot = self.slots[at];
+            if slot.hash == hash
+                && self
+                    .records
+                    .get(slot.index as usize)
+                    .is_some_and(|record| record.holds(id))
+            {
+                return Some(at);
             }
             if slot.hash == 0 {
                 return None;
@@ -191,23 +213,33 @@ impl IdIndex {
         }
     }
 
+    #[inline(always)]
+    fn get(&self, id: &str) -> Option<u32> {
+        let id = id.as_bytes();
+        if id.len() > INLINE {
+            return self.long.get(id).copied();
+        }
+        self.find(id).map(|at| self.slots[at].index)
+    }
+
     fn insert(&mut self, id: &str, index: u32) {
         let id = id.as_bytes();
         if id.len() > INLINE {
             self.long.insert(id.into(), index);
             return;
         }
-        if (self.inline + 1) * 2 > self.slots.len() {
+        if (self.inline + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
-        let mut slot = Slot {
+        let at = index as usize;
+        if self.records.len() <= at {
+            self.records.resize(at + 1, NO_RECORD);
+        }
+        self.records[at] = Record::new(id);
+        self.place(Slot {
             hash: self.hash(id),
             index,
-            len: id.len() as u8,
-            bytes: [0; INLINE],
-        };
-        slot.bytes[..id.len()].copy_from_slice(id);
-        self.place(slot);
+        });
         self.inline += 1;
     }
 
@@ -223,7 +255,7 @@ impl IdIndex {
 
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; capacity]);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); capacity]);
         for slot in old.into_iter().filter(|slot| slot.hash != 0) {
             self.place(slot);
         }
@@ -235,25 +267,16 @@ impl IdIndex {
             self.long.remove(id);
             return;
         }
-        if self.slots.is_empty() {
+        let Some(mut hole) = self.find(id) else {
             return;
-        }
-        let hash = self.hash(id);
-        let mask = self.mask();
-        let mut hole = hash as usize & mask;
-        loop {
-            let slot = &self.slots[hole];
-            if slot.holds(hash, id) {
-                break;
-            }
-            if slot.hash == 0 {
-                return;
-            }
-            hole = (hole + 1) & mask;
+        };
+        if let Some(record) = self.records.get_mut(self.slots[hole].index as usize) {
+            *record = NO_RECORD;
         }
         self.inline -= 1;
         // Backward shift: move up every later slot of the run that may live in the hole
         // (its home is not cyclically within (hole, at]), so no probe meets a gap.
+        let mask = self.mask();
         let mut at = hole;
         loop {
             at = (at + 1) & mask;
@@ -272,7 +295,7 @@ impl IdIndex {
                 hole = at;
             }
         }
-        self.slots[hole] = EMPTY;
+        self.slots[hole] = Slot::default();
     }
 
     fn len(&self) -> usize {
