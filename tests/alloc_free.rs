@@ -343,6 +343,14 @@ impl Answers {
     }
 }
 
+/// Bit `i` set when answer `i` is yes.
+fn answer_bits(answers: &[bool]) -> u64 {
+    answers
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (i, &yes)| acc | u64::from(yes) << i)
+}
+
 /// Every check form of the graph on one query.
 #[inline(never)]
 fn run_checks(graph: &Graph, q: &Query) -> Answers {
@@ -361,10 +369,7 @@ fn run_checks(graph: &Graph, q: &Query) -> Answers {
         graph.has_privilege_by_id::<Group, _>(&q.group_id, &q.hs_id, q.hs_ask),
         graph.has_oz_privilege(q.user, Oz::OZ_USERS_LIST),
     ];
-    let held = checks
-        .iter()
-        .enumerate()
-        .fold(0u64, |acc, (i, &yes)| acc | u64::from(yes) << i);
+    let held = answer_bits(&checks);
     // Whole sets.
     let eff_hs = graph
         .effective_privileges(q.user, q.hs)
@@ -477,39 +482,33 @@ fn a_million_checks_allocate_nothing() -> Result<(), GraphError> {
     Ok(())
 }
 
-/// The reader's checks, by keys and by ids, on one query: each answer beside the
-/// graph's own.
+/// The checks a reader handle makes on one query, by keys and by ids, as an array of
+/// answers; `$handle` is a [`Reader`](privgraph::concurrent::Reader) or a
+/// [`Checker`](privgraph::concurrent::Checker), whose methods take `&self` and
+/// `&mut self`.
+macro_rules! handle_checks {
+    ($handle:expr, $q:expr) => {
+        [
+            $handle.has_privilege($q.user, $q.hs, $q.hs_ask),
+            $handle.has_privilege($q.user, $q.space, $q.space_ask),
+            $handle.has_privilege($q.group, $q.hs, $q.hs_ask),
+            $handle.has_privilege_by_id::<User, _>(&$q.user_id, &$q.hs_id, $q.hs_ask),
+            $handle.has_privilege_by_id::<User, _>(&$q.user_id, &$q.space_id, $q.space_ask),
+            $handle.has_privilege_by_id::<Group, _>(&$q.group_id, &$q.hs_id, $q.hs_ask),
+        ]
+    };
+}
+
+/// The reader's checks on one query: each answer beside the graph's own.
 #[inline(never)]
 fn run_reader_checks(reader: &privgraph::concurrent::Reader, q: &Query) -> u64 {
-    let checks = [
-        reader.has_privilege(q.user, q.hs, q.hs_ask),
-        reader.has_privilege(q.user, q.space, q.space_ask),
-        reader.has_privilege(q.group, q.hs, q.hs_ask),
-        reader.has_privilege_by_id::<User, _>(&q.user_id, &q.hs_id, q.hs_ask),
-        reader.has_privilege_by_id::<User, _>(&q.user_id, &q.space_id, q.space_ask),
-        reader.has_privilege_by_id::<Group, _>(&q.group_id, &q.hs_id, q.hs_ask),
-    ];
-    checks
-        .iter()
-        .enumerate()
-        .fold(0u64, |acc, (i, &yes)| acc | u64::from(yes) << i)
+    answer_bits(&handle_checks!(reader, q))
 }
 
 /// [`run_reader_checks`] through a checker handle.
 #[inline(never)]
 fn run_checker_checks(checker: &mut privgraph::concurrent::Checker<'_>, q: &Query) -> u64 {
-    let checks = [
-        checker.has_privilege(q.user, q.hs, q.hs_ask),
-        checker.has_privilege(q.user, q.space, q.space_ask),
-        checker.has_privilege(q.group, q.hs, q.hs_ask),
-        checker.has_privilege_by_id::<User, _>(&q.user_id, &q.hs_id, q.hs_ask),
-        checker.has_privilege_by_id::<User, _>(&q.user_id, &q.space_id, q.space_ask),
-        checker.has_privilege_by_id::<Group, _>(&q.group_id, &q.hs_id, q.hs_ask),
-    ];
-    checks
-        .iter()
-        .enumerate()
-        .fold(0u64, |acc, (i, &yes)| acc | u64::from(yes) << i)
+    answer_bits(&handle_checks!(checker, q))
 }
 
 #[test]
@@ -523,10 +522,7 @@ fn reader_checks_allocate_nothing_after_a_warm_up() -> Result<(), GraphError> {
         .iter()
         .map(|q| {
             let a = run_checks(&world.graph, q);
-            [0, 1, 3, 6, 7, 9]
-                .iter()
-                .enumerate()
-                .fold(0u64, |acc, (i, &check)| acc | u64::from(a.held(check)) << i)
+            answer_bits(&[0, 1, 3, 6, 7, 9].map(|check| a.held(check)))
         })
         .collect();
     let expected_sum = (0..CHECKS).fold(0u64, |acc, i| acc.wrapping_add(expected[i % QUERIES]));
