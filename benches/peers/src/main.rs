@@ -1037,21 +1037,15 @@ fn main() -> ExitCode {
     let mut only: Option<String> = None;
     let mut rest = args.iter().skip(1);
     while let Some(arg) = rest.next() {
+        let mut positive = |flag: &str| -> usize {
+            rest.next()
+                .and_then(|n| n.parse().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| panic!("{flag} takes a positive number"))
+        };
         match arg.as_str() {
-            "--rounds" => {
-                options.rounds = rest
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .expect("--rounds takes a positive number");
-            }
-            "--builds" => {
-                options.builds = rest
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .expect("--builds takes a positive number");
-            }
+            "--rounds" => options.rounds = positive("--rounds"),
+            "--builds" => options.builds = positive("--builds"),
             "--quick" => options.quick = true,
             "small" | "large" => only = Some(arg.clone()),
             other => {
