@@ -195,9 +195,8 @@ struct ResourcesArgs {
     /// The group id (instead of --user).
     #[arg(long)]
     group: Option<String>,
-    /// The kind of entity to list: a target kind's name (group, space, handle_service,
-    /// …; an unknown name is answered with the list).
-    #[arg(long, value_parser = target_kind)]
+    // Its help lists the target kinds from the kind table (`kind_help`).
+    #[arg(long, value_parser = target_kind, help = kind_help())]
     kind: TargetKind,
     /// A privilege name of the kind's vocabulary, e.g. `space_view`.
     #[arg(long)]
@@ -216,6 +215,18 @@ struct SubjectsArgs {
 }
 
 /// A kind with members, by its snake-case name.
+/// `--kind`'s help: every target kind's name, "a, b or c".
+fn kind_help() -> String {
+    let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.as_str()).collect();
+    match names.split_last() {
+        Some((last, [])) => format!("The kind of entity to list: {last}"),
+        Some((last, rest)) => {
+            format!("The kind of entity to list: {} or {last}", rest.join(", "))
+        }
+        None => "The kind of entity to list".to_owned(),
+    }
+}
+
 fn target_kind(name: &str) -> Result<TargetKind, String> {
     TargetKind::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.as_str()).collect();

@@ -197,6 +197,19 @@ fn subjects_of_an_entity_sorted_users_then_groups() {
 }
 
 #[test]
+fn the_kind_flag_names_every_kind_a_resource_lookup_takes() {
+    let help = run(&["lookup", "resources", "--help"]);
+    assert_eq!(help.code, 0, "{help:?}");
+    assert!(
+        help.stdout.contains(
+            "The kind of entity to list: group, space, handle_service, handle, harvester, \
+             cluster or atm_inventory"
+        ),
+        "{help:?}"
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let file = snapshot(dir.path());
