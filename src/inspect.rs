@@ -366,8 +366,9 @@ fn denial<T: Target>(graph: &Graph, user: Key<User>, target: Key<T>) -> Denial {
 // ----- batches ---------------------------------------------------------------------
 
 /// One question of a batch: `{"user": U, "kind": K, "id": ID, "privilege": P}`, with
-/// `kind` the name of a [`TargetKind`] (`group`, `space`,
-/// `handle_service`, …).
+/// `kind` the name of a [`TargetKind`] (`group`, `space`, `handle_service`, `handle`,
+/// `harvester`, `cluster`, `atm_inventory`; the names are in
+/// [`EntityKind`]'s table).
 ///
 /// ```
 /// use privgraph::graph::TargetKind;

@@ -347,9 +347,10 @@ impl FromStr for Timestamp {
 /// # JSON form
 ///
 /// Every change is an object with an `"op"` and camelCase keys; kinds are the snake-case
-/// names of [`EntityKind`](super::EntityKind) (`user`, `group`, `handle_service`, …),
-/// privileges are arrays of Onezone names of the target
-/// kind's vocabulary (oz names for `setOzPrivileges`):
+/// names in [`EntityKind`](super::EntityKind)'s table (`user`, `group`, `space`, `share`,
+/// `handle_service`, `handle`, `harvester`, `cluster`, `atm_inventory`), privileges are
+/// arrays of Onezone names of the target kind's vocabulary (oz names for
+/// `setOzPrivileges`):
 ///
 /// | `op` | keys |
 /// |---|---|

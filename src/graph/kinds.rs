@@ -194,7 +194,14 @@ macro_rules! kinds {
             impl MemberOf<$Plain> for Group {}
         )*
 
-        /// The kinds of entity a [`Graph`] holds.
+        /// The kinds of entity a [`Graph`] holds, and their names ([`KindInfo`]): the
+        /// snake-case name is how change batches, batch queries, `watch` resources and
+        /// the CLI's `--kind` name a kind.
+        ///
+        /// | kind | name | plural (REST) | snapshot section | Onezone record | relation type | flag (`check --FLAG ID`) |
+        /// |---|---|---|---|---|---|---|
+        $(#[doc = kinds!(@names_row $Kind $names)])+
+        $(#[doc = kinds!(@names_row $Plain $plain_names)])*
         ///
         /// ```
         /// use privgraph::graph::EntityKind;
@@ -302,6 +309,11 @@ macro_rules! kinds {
         }
     };
     (@target $Target:ident) => { Some(TargetKind::$Target) };
+    (@names_row $Kind:ident ($name:literal, $plural:literal, $section:literal,
+        $record:literal, $relation:literal, $flag:literal)) => {
+        concat!("| `", stringify!($Kind), "` | `", $name, "` | `", $plural, "` | `", $section,
+            "` | `", $record, "` | `", $relation, "` | `", $flag, "` |")
+    };
     (@independent $new:ident) => { true };
     (@independent) => { false };
     (@target) => { None };

@@ -104,8 +104,9 @@ pub enum Error {
         child_type: &'static str,
         /// The member's id.
         child_id: String,
-        /// The target's [`KindInfo::relation_type`](crate::graph::KindInfo::relation_type):
-        /// `group`, `space`, `handleService`, ….
+        /// The target's [`KindInfo::relation_type`](crate::graph::KindInfo::relation_type)
+        /// (`group`, `space`, `handleService`, …; every kind's is in
+        /// [`EntityKind`](crate::graph::EntityKind)'s table).
         parent_type: &'static str,
         /// The target's id.
         parent_id: String,
