@@ -84,6 +84,13 @@ struct Counts {
 }
 
 impl Counts {
+    /// No allocation at all.
+    const NONE: Counts = Counts {
+        alloc: 0,
+        alloc_zeroed: 0,
+        realloc: 0,
+    };
+
     fn total(self) -> usize {
         self.alloc + self.alloc_zeroed + self.realloc
     }
@@ -470,15 +477,7 @@ fn a_million_checks_allocate_nothing() -> Result<(), GraphError> {
         sum
     });
     assert_eq!(sum, expected_sum, "every check ran and answered as before");
-    assert_eq!(
-        counts,
-        Counts {
-            alloc: 0,
-            alloc_zeroed: 0,
-            realloc: 0
-        },
-        "{CHECKS} rounds of checks allocated"
-    );
+    assert_eq!(counts, Counts::NONE, "{CHECKS} rounds of checks allocated");
     Ok(())
 }
 
@@ -550,11 +549,7 @@ fn reader_checks_allocate_nothing_after_a_warm_up() -> Result<(), GraphError> {
     assert_eq!(sum, expected_sum, "every check ran and answered as before");
     assert_eq!(
         counts,
-        Counts {
-            alloc: 0,
-            alloc_zeroed: 0,
-            realloc: 0
-        },
+        Counts::NONE,
         "{CHECKS} rounds of reader checks allocated"
     );
 
@@ -579,11 +574,7 @@ fn reader_checks_allocate_nothing_after_a_warm_up() -> Result<(), GraphError> {
     );
     assert_eq!(
         counts,
-        Counts {
-            alloc: 0,
-            alloc_zeroed: 0,
-            realloc: 0
-        },
+        Counts::NONE,
         "{CHECKS} rounds of checker checks allocated"
     );
     drop(checker);
