@@ -1322,12 +1322,17 @@ impl Graph {
         target: &str,
         privileges: P,
     ) -> bool {
-        // Indices straight from the id maps are live: no generation checks needed.
-        match (
-            M::slab(self).index_of(member),
-            P::Target::slab(self).index_of(target),
-        ) {
-            (Some(m), Some(t)) => self.holds::<M, P::Target>(m, t, privileges),
+        // Indices straight from the id index are live: no generation checks needed. A
+        // candidate is the id's index if the id is in the graph, and if it is not, the
+        // answer is false whatever the candidate holds: so only a yes compares the ids
+        // with those stored, after the check instead of before it.
+        let (members, targets) = (M::slab(self), P::Target::slab(self));
+        match (members.candidate(member), targets.candidate(target)) {
+            (Some(m), Some(t)) => {
+                self.holds::<M, P::Target>(m.index, t.index, privileges)
+                    && members.confirms(m, member)
+                    && targets.confirms(t, target)
+            }
             _ => false,
         }
     }
