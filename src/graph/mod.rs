@@ -1301,8 +1301,8 @@ impl Graph {
     }
 
     /// [`Graph::has_privilege`] by external ids; the target kind follows from the
-    /// vocabulary of `privileges`. Allocation-free: two id probes by hash and one check; the
-    /// ids' bytes are compared with the stored ones only to confirm a yes.
+    /// vocabulary of `privileges`. Allocation-free: two id probes by hash and one check;
+    /// the ids' bytes are compared with the stored ones only to confirm a yes.
     ///
     /// ```
     /// use privgraph::graph::{Graph, Handle, HandleService, Space, User};

@@ -221,23 +221,15 @@ impl IdIndex {
         self.slots.len().wrapping_sub(1)
     }
 
-    /// Where the slot holding `id` is, if any.
+    /// The first slot from `hash`'s home that has that hash and that `accept` takes
+    /// (the caller checked that the table is not empty).
     #[inline(always)]
-    fn find(&self, id: &[u8]) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let hash = self.hash(id);
+    fn probe(&self, hash: u32, accept: impl Fn(Slot) -> bool) -> Option<usize> {
         let mask = self.mask();
         let mut at = hash as usize & mask;
         loop {
             let slot = self.slots[at];
-            if slot.key() == hash
-                && self
-                    .records
-                    .get(slot.index as usize)
-                    .is_some_and(|record| record.holds(id))
-            {
+            if slot.key() == hash && accept(slot) {
                 return Some(at);
             }
             if slot.hash == 0 {
@@ -245,6 +237,19 @@ impl IdIndex {
             }
             at = (at + 1) & mask;
         }
+    }
+
+    /// Where the slot holding `id` is, if any.
+    #[inline(always)]
+    fn find(&self, id: &[u8]) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.probe(self.hash(id), |slot| {
+            self.records
+                .get(slot.index as usize)
+                .is_some_and(|record| record.holds(id))
+        })
     }
 
     #[inline(always)]
@@ -266,25 +271,14 @@ impl IdIndex {
         if bytes.len() > INLINE || self.slots.is_empty() {
             return self.confirmed(id);
         }
-        let hash = self.hash(bytes);
-        let mask = self.mask();
-        let mut at = hash as usize & mask;
-        loop {
-            let slot = self.slots[at];
-            if slot.key() == hash {
-                if slot.hash & SHARED != 0 {
-                    return self.confirmed(id);
-                }
-                return Some(Candidate {
-                    index: slot.index,
-                    confirmed: false,
-                });
-            }
-            if slot.hash == 0 {
-                return None;
-            }
-            at = (at + 1) & mask;
+        let slot = self.slots[self.probe(self.hash(bytes), |_| true)?];
+        if slot.hash & SHARED != 0 {
+            return self.confirmed(id);
         }
+        Some(Candidate {
+            index: slot.index,
+            confirmed: false,
+        })
     }
 
     fn confirmed(&self, id: &str) -> Option<Candidate> {
