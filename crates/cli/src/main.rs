@@ -214,11 +214,14 @@ struct SubjectsArgs {
     privilege: String,
 }
 
-/// A kind with members, by its snake-case name.
+/// Every target kind's snake-case name, in the kind table's order.
+fn kind_names() -> Vec<&'static str> {
+    TargetKind::ALL.iter().map(|k| k.as_str()).collect()
+}
+
 /// `--kind`'s help: every target kind's name, "a, b or c".
 fn kind_help() -> String {
-    let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.as_str()).collect();
-    match names.split_last() {
+    match kind_names().split_last() {
         Some((last, [])) => format!("The kind of entity to list: {last}"),
         Some((last, rest)) => {
             format!("The kind of entity to list: {} or {last}", rest.join(", "))
@@ -227,11 +230,10 @@ fn kind_help() -> String {
     }
 }
 
+/// A kind with members, by its snake-case name.
 fn target_kind(name: &str) -> Result<TargetKind, String> {
-    TargetKind::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!("expected one of {}", names.join(", "))
-    })
+    TargetKind::from_name(name)
+        .ok_or_else(|| format!("expected one of {}", kind_names().join(", ")))
 }
 
 #[derive(Subcommand)]
