@@ -1,14 +1,24 @@
 //! Checks that never wait for a write: one [`Writer`], any number of [`Reader`]s.
 //!
 //! The writer keeps two copies of the graph. Readers read the *published* copy through
-//! an atomic pointer (wait-free: loading it is a few atomic operations, and nothing a
-//! writer does blocks it). The writer applies each batch to its *private* copy, so
-//! readers never see a batch half-applied; publishing swaps the two, and the writer
-//! then brings the copy readers just left up to date by applying the same batches to
-//! it (they are deterministic, so both copies stay identical, down to the slots their
-//! keys name). This is the left-right scheme; the swap uses `arc-swap`, so the writer
-//! can apply a batch to its private copy, check that it succeeds and make it durable
-//! before anyone sees it, and the crate stays free of `unsafe`.
+//! an atomic pointer (wait-free: nothing a writer does blocks a reader). The writer
+//! applies each batch to its *private* copy, so readers never see a batch half-applied;
+//! publishing swaps the two, and the writer then brings the copy readers just left up
+//! to date by applying the same batches to it (they are deterministic, so both copies
+//! stay identical, down to the slots their keys name). This is the left-right scheme:
+//! the writer can apply a batch to its private copy, check that it succeeds and make it
+//! durable before anyone sees it.
+//!
+//! Guards ([`Reader::read`]) and [`Checker`]s hold the published copy through
+//! `arc-swap`. A one-shot check ([`Reader::has_privilege`] and
+//! [`Reader::has_privilege_by_id`]) takes no guard: it marks its thread as inside a
+//! check, reads the copy and unmarks it, and the writer waits for the checks in flight
+//! before it changes the copy they left. That costs the check no fence (the writer
+//! issues one process-wide barrier per publish instead, `membarrier(2)` on Linux), so
+//! consecutive checks on a thread overlap their memory reads as checks on a [`Graph`]
+//! do. The code behind it
+//! (`src/concurrent/in_flight.rs`) is the crate's only `unsafe` code, with the argument
+//! for it.
 //!
 //! Every published state has a revision (the graph's); a reader can wait for "at least
 //! revision N" (read-your-writes) without any lock unless it has to wait.
@@ -41,12 +51,16 @@
 //!
 //! # Costs
 //!
-//! Two copies of the graph (twice the memory of one). A check through a reader is the
-//! check on [`Graph`] plus one atomic load and its release; it allocates nothing once a
-//! thread has read once. Through a [`Checker`] (one per thread, see
-//! [`Reader::checker`]) it is the check plus one plain atomic load. A write applies its
-//! batch twice (once to each copy), the second time just before the writer's next
-//! write, after the readers of that copy have moved on.
+//! Two copies of the graph (twice the memory of one). A one-shot check through a reader
+//! is the check on [`Graph`] plus two plain stores to its thread's slot; a thread takes
+//! a slot at its first check (allocating one only when more threads than ever before
+//! check at once) and frees it when it exits. A [`ReadGuard`] costs two atomic
+//! read-modify-writes, which also stop the processor from overlapping the reads before
+//! them with those after. Through a [`Checker`] (one per thread, see
+//! [`Reader::checker`]) a check is the check plus one plain atomic load. A write applies
+//! its batch twice (once to each copy), the second time just before the writer's next
+//! write, after one process-wide barrier (a system call of a few microseconds) and once
+//! the readers of that copy have moved on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -63,10 +77,16 @@ use crate::graph::{
 use crate::logic::{Auth, Error, IdSource, Operation, Outcome, Planned, RandomIds};
 use crate::watch::{self, EffectiveDelta, Subscribers, Subscription, WatchEvent};
 
+mod in_flight;
+
+use in_flight::{Published, wait_for_checks_in_flight};
+
 /// What readers and the writer share.
 #[derive(Debug)]
 struct Shared {
     current: ArcSwap<Graph>,
+    /// The same graph as `current`, for one-shot checks (see [`in_flight`]).
+    one_shot: Published,
     /// Readers waiting for a revision; the writer notifies only when there are some.
     waiting: AtomicUsize,
     lock: Mutex<()>,
@@ -166,9 +186,9 @@ impl Reader {
     }
 
     /// A handle for a run of checks on one thread: each check sees the graph published
-    /// at that moment, as through the reader, but costs one plain atomic load instead of
-    /// a reader's registration and release (which also keep a processor from overlapping
-    /// consecutive checks). Its methods take `&mut self`; make one per thread.
+    /// at that moment, as through the reader, and costs one plain atomic load (where a
+    /// reader's one-shot check marks its thread's slot twice). Its methods take
+    /// `&mut self`; make one per thread.
     ///
     /// It holds the copy it checked last until its next check or its drop, as a
     /// [`ReadGuard`] would: the writer's next write after a publish waits until every
@@ -196,7 +216,8 @@ impl Reader {
         Checker(Cache::new(&self.shared.current))
     }
 
-    /// [`Graph::has_privilege`] on the published graph.
+    /// [`Graph::has_privilege`] on the published graph, without a fence (see the
+    /// [module docs](self)).
     #[inline]
     pub fn has_privilege<M: MemberKind, T: Target>(
         &self,
@@ -204,13 +225,10 @@ impl Reader {
         target: Key<T>,
         privileges: T::Privileges,
     ) -> bool {
-        self.shared
-            .current
-            .load()
-            .has_privilege(member, target, privileges)
+        self.one_shot().has_privilege(member, target, privileges)
     }
 
-    /// [`Graph::has_privilege_by_id`] on the published graph.
+    /// [`Graph::has_privilege_by_id`] on the published graph, without a fence.
     #[inline]
     pub fn has_privilege_by_id<M: MemberKind, P: TargetVocabulary>(
         &self,
@@ -218,10 +236,35 @@ impl Reader {
         target: &str,
         privileges: P,
     ) -> bool {
-        self.shared
-            .current
-            .load()
+        self.one_shot()
             .has_privilege_by_id::<M, P>(member, target, privileges)
+    }
+
+    /// The published graph for one check, entered without a fence (see [`in_flight`]);
+    /// through a guard while the thread exits.
+    #[inline]
+    fn one_shot(&self) -> OneShot<'_> {
+        match self.shared.one_shot.enter() {
+            Some(entered) => OneShot::Entered(entered),
+            None => OneShot::Guarded(self.read()),
+        }
+    }
+}
+
+/// The published graph for one check through a [`Reader`].
+enum OneShot<'r> {
+    Entered(in_flight::Entered<'r>),
+    Guarded(ReadGuard),
+}
+
+impl std::ops::Deref for OneShot<'_> {
+    type Target = Graph;
+    #[inline]
+    fn deref(&self) -> &Graph {
+        match self {
+            OneShot::Entered(graph) => graph,
+            OneShot::Guarded(graph) => graph,
+        }
     }
 }
 
@@ -303,9 +346,11 @@ impl Writer {
     /// As [`Writer::new`], with ids from `ids`.
     pub fn with_ids(graph: Graph, ids: Arc<dyn IdSource>) -> Writer {
         let private = Some(graph.duplicate());
+        let graph = Arc::new(graph);
         Writer {
             shared: Arc::new(Shared {
-                current: ArcSwap::new(Arc::new(graph)),
+                one_shot: Published::new(&graph),
+                current: ArcSwap::new(graph),
                 waiting: AtomicUsize::new(0),
                 lock: Mutex::new(()),
                 published: Condvar::new(),
@@ -336,6 +381,7 @@ impl Writer {
         if let Some(mut retired) = self.retired.take() {
             // Readers that loaded this copy before it was swapped out may still hold
             // it; they finish their checks and leave.
+            wait_for_checks_in_flight();
             let started = Instant::now();
             let mut graph = loop {
                 match Arc::try_unwrap(retired) {
@@ -439,7 +485,9 @@ impl Writer {
         let Some(graph) = self.private.take() else {
             return revision;
         };
-        self.retired = Some(self.shared.current.swap(Arc::new(graph)));
+        let graph = Arc::new(graph);
+        self.shared.one_shot.set(&graph);
+        self.retired = Some(self.shared.current.swap(graph));
         let mut lagging = Vec::with_capacity(self.staged.len());
         for (batch, _, effective) in self.staged.drain(..) {
             // Readers see the batch before its subscribers hear of it.
@@ -517,5 +565,15 @@ impl Writer {
         changes: Vec<crate::graph::Change>,
     ) -> Result<u64, BatchError> {
         self.commit(Batch::new(Author::Library, changes))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // One-shot checks may still read the copy swapped out last; it is freed with
+        // the writer.
+        if self.retired.is_some() {
+            wait_for_checks_in_flight();
+        }
     }
 }

@@ -227,3 +227,80 @@ fn a_checker_follows_publishes_and_releases_the_copy_it_left() {
     assert!(!checker.has_privilege_by_id::<User, _>("u0", "hs", HS::HANDLE_SERVICE_VIEW));
     assert_eq!(checker.graph().revision(), reader.revision());
 }
+
+/// One-shot checks (`Reader::has_privilege*`, which take no guard) never read a copy
+/// while the writer changes it: the writer's catch-up after each publish rebuilds the
+/// tables a check reads (thousands of users come and go at once, so the target's
+/// effective users and the id index grow, shrink and move), and a user who stays a
+/// member throughout must be found by every check.
+#[test]
+fn one_shot_checks_never_read_a_copy_being_changed() {
+    const CROWD: usize = 2_000;
+    let mut graph = Graph::new();
+    let hs = graph.create::<HandleService>("hs").unwrap();
+    let stays = graph.create::<User>("stays").unwrap();
+    graph
+        .add_member(hs, stays, HS::HANDLE_SERVICE_VIEW)
+        .unwrap();
+    let mut writer = Writer::new(graph);
+    let crowd = |join: bool| {
+        let mut changes = Vec::new();
+        for i in 0..CROWD {
+            let id = format!("crowd{i}");
+            if join {
+                changes.push(Change::Create {
+                    kind: EntityKind::User,
+                    id: id.clone(),
+                });
+                changes.push(Change::AddMember {
+                    kind: TargetKind::HandleService,
+                    id: "hs".into(),
+                    member_type: MemberType::User,
+                    member_id: id,
+                    privileges: HS::HANDLE_SERVICE_VIEW.into(),
+                });
+            } else {
+                changes.push(Change::Delete {
+                    kind: EntityKind::User,
+                    id,
+                });
+            }
+        }
+        Batch::new(Author::Library, changes)
+    };
+    let done = AtomicBool::new(false);
+    let wrong = AtomicUsize::new(0);
+    let checks = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            let reader = writer.reader();
+            let (done, wrong, checks) = (&done, &wrong, &checks);
+            scope.spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let right = reader.has_privilege(stays, hs, HS::HANDLE_SERVICE_VIEW)
+                        && reader.has_privilege_by_id::<User, _>(
+                            "stays",
+                            "hs",
+                            HS::HANDLE_SERVICE_VIEW,
+                        )
+                        && !reader.has_privilege_by_id::<User, _>(
+                            "nobody",
+                            "hs",
+                            HS::HANDLE_SERVICE_VIEW,
+                        );
+                    if !right {
+                        wrong.fetch_add(1, Ordering::Relaxed);
+                    }
+                    checks.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        for _ in 0..40 {
+            writer.commit(crowd(true)).expect("the crowd joins");
+            writer.commit(crowd(false)).expect("and leaves");
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(checks.load(Ordering::Relaxed) > 0, "the readers ran");
+    assert_eq!(wrong.load(Ordering::Relaxed), 0);
+}
