@@ -79,36 +79,47 @@ fn whole(reader: &Reader) -> bool {
     }
 }
 
-/// Runs `rounds` of the group appearing and disappearing, `changes_per_batch` changes
-/// to a batch, while two readers check; returns how many partial states they saw.
-fn partial_states_seen(changes_per_batch: usize, rounds: usize) -> usize {
-    let mut writer = Writer::new(start());
+/// Runs `write` on the writer while two reader threads call `right` in a loop; returns
+/// how many of their calls answered false.
+fn wrong_while_writing(
+    writer: &mut Writer,
+    right: impl Fn(&Reader) -> bool + Sync,
+    write: impl FnOnce(&mut Writer),
+) -> usize {
     let done = AtomicBool::new(false);
-    let partial = AtomicUsize::new(0);
+    let wrong = AtomicUsize::new(0);
     let checks = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..2 {
             let reader = writer.reader();
-            let (done, partial, checks) = (&done, &partial, &checks);
+            let (done, wrong, checks, right) = (&done, &wrong, &checks, &right);
             scope.spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    if !whole(&reader) {
-                        partial.fetch_add(1, Ordering::Relaxed);
+                    if !right(&reader) {
+                        wrong.fetch_add(1, Ordering::Relaxed);
                     }
                     checks.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
+        write(writer);
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(checks.load(Ordering::Relaxed) > 0, "the readers ran");
+    wrong.load(Ordering::Relaxed)
+}
+
+/// Runs `rounds` of the group appearing and disappearing, `changes_per_batch` changes
+/// to a batch, while two readers check; returns how many partial states they saw.
+fn partial_states_seen(changes_per_batch: usize, rounds: usize) -> usize {
+    wrong_while_writing(&mut Writer::new(start()), whole, |writer| {
         for _ in 0..rounds {
             for batch in group_in(changes_per_batch) {
                 writer.commit(batch).expect("the group goes in");
             }
             writer.commit(group_out()).expect("and out");
         }
-        done.store(true, Ordering::Relaxed);
-    });
-    assert!(checks.load(Ordering::Relaxed) > 0, "the readers ran");
-    partial.load(Ordering::Relaxed)
+    })
 }
 
 #[test]
@@ -268,39 +279,16 @@ fn one_shot_checks_never_read_a_copy_being_changed() {
         }
         Batch::new(Author::Library, changes)
     };
-    let done = AtomicBool::new(false);
-    let wrong = AtomicUsize::new(0);
-    let checks = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            let reader = writer.reader();
-            let (done, wrong, checks) = (&done, &wrong, &checks);
-            scope.spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    let right = reader.has_privilege(stays, hs, HS::HANDLE_SERVICE_VIEW)
-                        && reader.has_privilege_by_id::<User, _>(
-                            "stays",
-                            "hs",
-                            HS::HANDLE_SERVICE_VIEW,
-                        )
-                        && !reader.has_privilege_by_id::<User, _>(
-                            "nobody",
-                            "hs",
-                            HS::HANDLE_SERVICE_VIEW,
-                        );
-                    if !right {
-                        wrong.fetch_add(1, Ordering::Relaxed);
-                    }
-                    checks.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        }
+    let right = |reader: &Reader| {
+        reader.has_privilege(stays, hs, HS::HANDLE_SERVICE_VIEW)
+            && reader.has_privilege_by_id::<User, _>("stays", "hs", HS::HANDLE_SERVICE_VIEW)
+            && !reader.has_privilege_by_id::<User, _>("nobody", "hs", HS::HANDLE_SERVICE_VIEW)
+    };
+    let wrong = wrong_while_writing(&mut writer, right, |writer| {
         for _ in 0..40 {
             writer.commit(crowd(true)).expect("the crowd joins");
             writer.commit(crowd(false)).expect("and leaves");
         }
-        done.store(true, Ordering::Relaxed);
     });
-    assert!(checks.load(Ordering::Relaxed) > 0, "the readers ran");
-    assert_eq!(wrong.load(Ordering::Relaxed), 0);
+    assert_eq!(wrong, 0);
 }
