@@ -79,7 +79,7 @@ use crate::watch::{self, EffectiveDelta, Subscribers, Subscription, WatchEvent};
 
 mod in_flight;
 
-use in_flight::{Published, wait_for_checks_in_flight};
+use in_flight::{Published, back_off, wait_for_checks_in_flight};
 
 /// What readers and the writer share.
 #[derive(Debug)]
@@ -388,13 +388,7 @@ impl Writer {
                     Ok(graph) => break graph,
                     Err(shared) => retired = shared,
                 }
-                // A check takes nanoseconds: spin a little while the reader finishes
-                // on its core; give the core away only if it takes long.
-                if started.elapsed() < Duration::from_micros(200) {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
+                back_off(started);
             };
             for batch in self.lagging.drain(..) {
                 // The published copy accepted this batch in the same state: so does

@@ -160,8 +160,7 @@ impl Published {
 
 /// Returns once no check still reads a graph that was published before the last
 /// [`Published::set`] of the calling thread: every check in flight at the barrier has
-/// left. Checks are nanoseconds long, so this spins briefly, and yields only if a
-/// checking thread was descheduled.
+/// left (see [`back_off`]).
 pub(super) fn wait_for_checks_in_flight() {
     barrier::heavy();
     let started = Instant::now();
@@ -171,12 +170,19 @@ pub(super) fn wait_for_checks_in_flight() {
             continue;
         }
         while slot.sequence.load(Ordering::Acquire) == seen {
-            if started.elapsed() < Duration::from_micros(200) {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
+            back_off(started);
         }
+    }
+}
+
+/// One turn of waiting, since `started`, for readers to leave a copy. A check takes
+/// nanoseconds: spin a little while the reader finishes on its core, and give the core
+/// away only if it takes long (the reader's thread was descheduled).
+pub(super) fn back_off(started: Instant) {
+    if started.elapsed() < Duration::from_micros(200) {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
     }
 }
 

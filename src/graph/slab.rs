@@ -245,11 +245,21 @@ impl IdIndex {
         if self.slots.is_empty() {
             return None;
         }
-        self.probe(self.hash(id), |slot| {
-            self.records
-                .get(slot.index as usize)
-                .is_some_and(|record| record.holds(id))
-        })
+        self.find_by(self.hash(id), id)
+    }
+
+    /// [`IdIndex::find`] with `id`'s hash already taken (the table is not empty).
+    #[inline(always)]
+    fn find_by(&self, hash: u32, id: &[u8]) -> Option<usize> {
+        self.probe(hash, |slot| self.record_holds(slot.index, id))
+    }
+
+    /// Whether the record at `index` is `id`'s.
+    #[inline(always)]
+    fn record_holds(&self, index: u32, id: &[u8]) -> bool {
+        self.records
+            .get(index as usize)
+            .is_some_and(|record| record.holds(id))
     }
 
     #[inline(always)]
@@ -271,9 +281,13 @@ impl IdIndex {
         if bytes.len() > INLINE || self.slots.is_empty() {
             return self.confirmed(id);
         }
-        let slot = self.slots[self.probe(self.hash(bytes), |_| true)?];
+        let hash = self.hash(bytes);
+        let slot = self.slots[self.probe(hash, |_| true)?];
         if slot.hash & SHARED != 0 {
-            return self.confirmed(id);
+            return self.find_by(hash, bytes).map(|at| Candidate {
+                index: self.slots[at].index,
+                confirmed: true,
+            });
         }
         Some(Candidate {
             index: slot.index,
@@ -291,11 +305,7 @@ impl IdIndex {
     /// Whether `candidate` is where `id` is.
     #[inline(always)]
     fn confirms(&self, candidate: Candidate, id: &str) -> bool {
-        candidate.confirmed
-            || self
-                .records
-                .get(candidate.index as usize)
-                .is_some_and(|record| record.holds(id.as_bytes()))
+        candidate.confirmed || self.record_holds(candidate.index, id.as_bytes())
     }
 
     fn insert(&mut self, id: &str, index: u32) {
